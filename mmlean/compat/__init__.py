@@ -1,0 +1,37 @@
+"""Make the 2023 OpenMMLab stack run on today's torch and numpy.
+
+Applied once, when ``mmlean`` is imported (:func:`apply_all`). Every fix is
+guarded: it does nothing where it is not needed, and applying twice is a
+no-op. The fixes:
+
+* :mod:`.mmrazor_compat` -- ``import mmrazor.models`` on torch >= 2.0 (its
+  torch-1.13 quantization backend is made inert; mmlean does not use it) and
+  an ``mmcls`` alias serving mmpretrain under the old names.
+* :mod:`.checkpoint` -- mmengine checkpoints load with
+  ``torch.load(weights_only=True)`` and an explicit allow-list.
+* :mod:`.atomic_write` -- checkpoints are written atomically.
+* :mod:`.distributed` -- ``--launcher pytorch`` on machines without CUDA.
+* :mod:`.numpy_aliases` -- ``np.bool8`` on numpy 2.
+"""
+from . import (atomic_write, checkpoint, distributed, mmrazor_compat,
+               numpy_aliases)
+
+_APPLIED = {}
+
+
+def apply_all() -> dict:
+    """Apply every fix once; returns {fix name: whether it changed anything}."""
+    if _APPLIED:
+        return dict(_APPLIED)
+    for name, module in (('numpy_aliases', numpy_aliases),
+                         ('mmrazor', mmrazor_compat),
+                         ('checkpoint', checkpoint),
+                         ('atomic_write', atomic_write),
+                         ('distributed', distributed)):
+        _APPLIED[name] = bool(module.apply())
+    return dict(_APPLIED)
+
+
+def applied() -> dict:
+    """What :func:`apply_all` did in this process."""
+    return dict(_APPLIED)

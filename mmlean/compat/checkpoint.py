@@ -1,0 +1,128 @@
+"""Load mmengine checkpoints with ``torch.load(weights_only=True)``.
+
+Since torch 2.6, ``torch.load`` defaults to ``weights_only=True`` and mmengine
+0.10.7 cannot resume its own checkpoints: they hold a ``message_hub`` of
+``HistoryBuffer`` objects, numpy scalars and dtypes. Rather than falling back
+to ``weights_only=False`` (which runs any code a stranger's checkpoint holds),
+this module allow-lists exactly the types mmengine writes, and turns torch's
+refusal of anything else into an error that names the file and the global.
+"""
+import collections
+import functools
+import pickle
+
+import numpy as np
+import torch
+
+# The numpy helpers a pickled ndarray / numpy scalar refers to.
+try:  # numpy >= 2
+    from numpy._core.multiarray import _reconstruct, scalar
+except ImportError:  # numpy 1.x
+    from numpy.core.multiarray import _reconstruct, scalar
+
+
+class CheckpointSecurityError(pickle.UnpicklingError):
+    """A checkpoint holds a pickled object outside mmlean's allow-list."""
+
+
+def _history_buffer_cls():
+    from mmengine.logging.history_buffer import HistoryBuffer
+    return HistoryBuffer
+
+
+def safe_getattr(obj, name):
+    """Stand-in for ``builtins.getattr`` inside checkpoints.
+
+    ``HistoryBuffer`` pickles its registered statistics methods as
+    ``getattr(HistoryBuffer, 'mean')``. The real ``getattr`` is a gadget for
+    running code from a pickle, so only those lookups are resolved.
+    """
+    history_buffer = _history_buffer_cls()
+    allowed = set(getattr(history_buffer, '_statistics_methods', {}))
+    if obj is history_buffer and name in allowed:
+        return getattr(obj, name)
+    raise CheckpointSecurityError(
+        f'checkpoint asks for getattr({obj!r}, {name!r}); only HistoryBuffer '
+        f'statistics methods {sorted(allowed)} are allowed')
+
+
+def allowed_globals() -> list:
+    """Exactly the non-tensor types an mmengine checkpoint contains."""
+    dtype_classes = []
+    if hasattr(np, 'dtypes'):  # numpy >= 1.25: one class per concrete dtype
+        dtype_classes = [
+            getattr(np.dtypes, name) for name in dir(np.dtypes)
+            if name.endswith('DType')
+        ]
+    else:
+        dtype_classes = list({type(np.dtype(c)) for c in np.typecodes['All']})
+    return [
+        _history_buffer_cls(),
+        _reconstruct,
+        scalar,
+        np.ndarray,
+        np.dtype,
+        *dtype_classes,
+        collections.Counter,  # MultiStepLR-style schedulers keep milestones in one
+        collections.OrderedDict,
+        (safe_getattr, 'builtins.getattr'),
+    ]
+
+
+def _wrap_loader(load_fn):
+    """Re-raise torch's weights-only refusal naming the checkpoint file."""
+
+    @functools.wraps(load_fn)
+    def load(filename, *args, **kwargs):
+        try:
+            return load_fn(filename, *args, **kwargs)
+        except pickle.UnpicklingError as err:
+            raise CheckpointSecurityError(
+                f'refused to load checkpoint {filename!r}: it holds a pickled '
+                'object outside the allow-list of mmlean.compat.checkpoint '
+                '(torch.load(weights_only=True)). mmlean never loads such '
+                'files with weights_only=False; re-save the checkpoint as a '
+                f'plain state_dict. torch said: {str(err).splitlines()[0]}'
+            ) from None
+
+    load.__mmlean_wrapped__ = True
+    return load
+
+
+def apply() -> bool:
+    """Allow-list mmengine's checkpoint types and wrap its local loaders.
+
+    Does nothing on torch < 2.4 (no ``add_safe_globals``). Returns whether
+    anything was changed.
+    """
+    if not hasattr(torch.serialization, 'add_safe_globals'):
+        return False
+    torch.serialization.add_safe_globals(allowed_globals())
+    from mmengine.runner.checkpoint import CheckpointLoader
+    schemes = CheckpointLoader._schemes
+    local = schemes.get('')
+    if local is not None and not getattr(local, '__mmlean_wrapped__', False):
+        schemes[''] = _wrap_loader(local)
+    return True
+
+
+def safe_load(path, map_location='cpu', extra_globals=()):
+    """``torch.load`` a checkpoint with ``weights_only=True``.
+
+    Args:
+        path (str): the file.
+        map_location: as for ``torch.load``. Defaults to 'cpu'.
+        extra_globals (Sequence): further types this caller knows are safe.
+
+    Raises:
+        CheckpointSecurityError: the file holds an object outside the allow-list.
+        FileNotFoundError: the file does not exist.
+    """
+    with torch.serialization.safe_globals(list(extra_globals)):
+        try:
+            return torch.load(path, map_location=map_location, weights_only=True)
+        except pickle.UnpicklingError as err:
+            raise CheckpointSecurityError(
+                f'refused to load {path!r}: it holds a pickled object outside '
+                f'the allow-list. torch said: {str(err).splitlines()[0]}'
+            ) from None

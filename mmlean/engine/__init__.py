@@ -1,0 +1,2 @@
+"""Shared hooks and loops (registered into mmengine's root registries)."""
+from .hooks import *  # noqa: F401,F403

@@ -1,0 +1,1 @@
+"""Utilities shared across mmlean (kept free of heavy imports)."""

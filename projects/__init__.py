@@ -1,0 +1,1 @@
+"""Method projects, installed and imported as ``mmlean.projects.<method>``."""

@@ -1,0 +1,97 @@
+"""tools/train.py, tools/test.py and tools/dist_train.sh end to end (CPU)."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+DEMO = 'configs/demo/resnet20_1xb64-15e_digits.py'
+SHORT = ['--cfg-options', 'train_cfg.max_epochs=1', 'train_cfg.val_interval=1']
+
+
+def run(repo_root, *args, env=None, timeout=900):
+    full_env = dict(os.environ, OMP_NUM_THREADS='1', **(env or {}))
+    return subprocess.run(list(args), cwd=repo_root, capture_output=True,
+                          text=True, env=full_env, timeout=timeout)
+
+
+@pytest.mark.slow
+def test_single_process_train_then_test(repo_root, tmp_path):
+    work = str(tmp_path / 'single')
+    out = run(repo_root, sys.executable, 'tools/train.py', DEMO, '--work-dir', work, *SHORT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert osp.exists(osp.join(work, 'epoch_1.pth'))
+    metrics = str(tmp_path / 'metrics.json')
+    out = run(repo_root, sys.executable, 'tools/test.py', DEMO,
+              osp.join(work, 'epoch_1.pth'), '--work-dir', work, '--out', metrics)
+    assert out.returncode == 0, out.stderr[-3000:]
+    import json
+    acc = json.load(open(metrics))['accuracy/top1']
+    assert 10.0 < acc <= 100.0  # one epoch learns something on digits
+
+
+@pytest.mark.slow
+def test_dist_train_two_cpu_processes(repo_root, tmp_path):
+    work = str(tmp_path / 'dist')
+    out = run(repo_root, 'bash', 'tools/dist_train.sh', DEMO, '2', '--work-dir', work,
+              *SHORT, env=dict(PYTHON=sys.executable, PORT='29533'))
+    assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-3000:])
+    assert osp.exists(osp.join(work, 'epoch_1.pth'))
+    logs = out.stdout + out.stderr
+    assert 'gloo' in logs  # the CPU fallback was taken
+    assert "'world_size': 2" in logs or 'world_size: 2' in logs or 'Distributed training: True' in logs
+
+
+def error_of(out):
+    assert out.returncode != 0
+    lines = [line for line in out.stderr.strip().splitlines() if line.strip()]
+    return lines
+
+
+def test_missing_dataset_path_names_path_and_format(repo_root, tmp_path):
+    cfg = tmp_path / 'cifar.py'
+    cfg.write_text(
+        "_base_ = ['" + osp.join(repo_root, DEMO) + "']\n"
+        "train_dataloader = dict(dataset=dict(_delete_=True, type='CIFAR10', "
+        "data_root='/nonexistent/cifar', split='train', pipeline=[]))\n")
+    out = run(repo_root, sys.executable, 'tools/train.py', str(cfg))
+    lines = error_of(out)
+    assert len(lines) == 1, out.stderr
+    assert '/nonexistent/cifar' in lines[0]
+    assert 'train_dataloader.dataset.data_root' in lines[0]
+    assert 'cifar-10-batches-py' in lines[0]  # the expected format
+
+
+def test_unknown_launcher_is_one_clear_line(repo_root):
+    out = run(repo_root, sys.executable, 'tools/train.py', DEMO, '--launcher', 'k8s')
+    lines = error_of(out)
+    assert "invalid choice: 'k8s'" in lines[-1]
+
+
+def test_unknown_config_key_is_one_clear_line(repo_root):
+    out = run(repo_root, sys.executable, 'tools/train.py', DEMO,
+              '--cfg-options', 'train_cfg.max_epoch=3')
+    lines = error_of(out)
+    assert len(lines) == 1, out.stderr
+    assert "train_cfg has no key 'max_epoch'" in lines[0]
+    assert 'max_epochs' in lines[0]  # the suggestion
+
+
+def test_bad_custom_import_is_one_clear_line(repo_root, tmp_path):
+    cfg = tmp_path / 'bad_import.py'
+    cfg.write_text(
+        "_base_ = ['" + osp.join(repo_root, DEMO) + "']\n"
+        "custom_imports = dict(imports=['mmlean.projects.no_such_method'], "
+        "allow_failed_imports=False)\n")
+    out = run(repo_root, sys.executable, 'tools/train.py', str(cfg))
+    lines = error_of(out)
+    assert len(lines) == 1, out.stderr
+    assert 'custom_imports' in lines[0] and 'no_such_method' in lines[0]
+
+
+def test_missing_config_and_checkpoint(repo_root):
+    out = run(repo_root, sys.executable, 'tools/train.py', 'configs/nope.py')
+    assert 'config file not found: configs/nope.py' in error_of(out)[-1]
+    out = run(repo_root, sys.executable, 'tools/test.py', DEMO, 'nope.pth')
+    assert 'checkpoint not found: nope.pth' in error_of(out)[-1]
