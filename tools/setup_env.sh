@@ -71,7 +71,7 @@ fi
 
 if [ "$(cat "$VENV/.mmlean-ext" 2>/dev/null)" != "$ext_hash" ] || ! "$PY" -c "import mmlean" >/dev/null 2>&1; then
   step "installing mmlean (editable) and building mmlean._ext"
-  "${PIP[@]}" --no-build-isolation --no-deps -e .
+  "${PIP[@]}" --no-build-isolation --no-deps --use-pep517 -e .
   echo "$ext_hash" > "$VENV/.mmlean-ext"
 else
   step "mmlean already installed and its compiled ops are up to date"

@@ -10,6 +10,7 @@ refusal of anything else into an error that names the file and the global.
 import collections
 import functools
 import pickle
+import re
 
 import numpy as np
 import torch
@@ -38,7 +39,9 @@ def safe_getattr(obj, name):
     running code from a pickle, so only those lookups are resolved.
     """
     history_buffer = _history_buffer_cls()
-    allowed = set(getattr(history_buffer, '_statistics_methods', {}))
+    # the defaults are registered lazily, by the first HistoryBuffer created
+    allowed = {'min', 'max', 'current', 'mean'}
+    allowed |= set(getattr(history_buffer, '_statistics_methods', {}))
     if obj is history_buffer and name in allowed:
         return getattr(obj, name)
     raise CheckpointSecurityError(
@@ -69,6 +72,14 @@ def allowed_globals() -> list:
     ]
 
 
+def _describe(err: Exception) -> str:
+    """The refused global(s) named in torch's weights-only error."""
+    names = re.findall(r'GLOBAL ([\w.]+)', str(err))
+    if names:
+        return 'refused global(s): ' + ', '.join(dict.fromkeys(names))
+    return 'torch said: ' + str(err).strip().splitlines()[0]
+
+
 def _wrap_loader(load_fn):
     """Re-raise torch's weights-only refusal naming the checkpoint file."""
 
@@ -82,8 +93,7 @@ def _wrap_loader(load_fn):
                 'object outside the allow-list of mmlean.compat.checkpoint '
                 '(torch.load(weights_only=True)). mmlean never loads such '
                 'files with weights_only=False; re-save the checkpoint as a '
-                f'plain state_dict. torch said: {str(err).splitlines()[0]}'
-            ) from None
+                f'plain state_dict. {_describe(err)}') from None
 
     load.__mmlean_wrapped__ = True
     return load
@@ -124,5 +134,4 @@ def safe_load(path, map_location='cpu', extra_globals=()):
         except pickle.UnpicklingError as err:
             raise CheckpointSecurityError(
                 f'refused to load {path!r}: it holds a pickled object outside '
-                f'the allow-list. torch said: {str(err).splitlines()[0]}'
-            ) from None
+                f'the allow-list. {_describe(err)}') from None

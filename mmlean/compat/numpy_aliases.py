@@ -1,13 +1,21 @@
 """numpy 2 removed ``np.bool8``, which mmagic 1.2.0 still uses."""
+import warnings
+
 import numpy as np
 
 
-def apply() -> bool:
+def _has_bool8(numpy_module) -> bool:
+    with warnings.catch_warnings():  # numpy 1.24+ warns that bool8 is deprecated
+        warnings.simplefilter('ignore', DeprecationWarning)
+        return hasattr(numpy_module, 'bool8')
+
+
+def apply(numpy_module=np) -> bool:
     """Restore ``np.bool8`` as an alias of ``np.bool_`` where it is missing.
 
     Returns whether anything was changed.
     """
-    if hasattr(np, 'bool8'):
+    if _has_bool8(numpy_module):
         return False
-    np.bool8 = np.bool_
+    numpy_module.bool8 = numpy_module.bool_
     return True

@@ -1,5 +1,5 @@
 """Compiled ops of mmlean (``mmlean._ext``) with pure-PyTorch references."""
-from .sign_pack import (cpu_isa, sign_pack, sign_pack_reference, sign_unpack,
+from .bitpack import (cpu_isa, sign_pack, sign_pack_reference, sign_unpack,
                         sign_unpack_reference)
 
 __all__ = [

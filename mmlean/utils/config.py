@@ -6,6 +6,7 @@ dataset path that does not exist is reported naming the file, the field and
 what was expected, instead of failing deep inside a run.
 """
 import difflib
+import importlib
 import os.path as osp
 from typing import Any, Dict, Iterator, Optional, Tuple
 
@@ -54,17 +55,37 @@ def load_config(path: str, cfg_options: Optional[Dict[str, Any]] = None) -> Conf
     if not osp.isfile(path):
         raise ConfigError(f'config file not found: {path}')
     try:
-        cfg = Config.fromfile(path)
-    except ImportError as err:
-        raise ConfigError(f'{path}: custom_imports failed: {err}') from None
-    except (SyntaxError, NameError, KeyError, FileNotFoundError) as err:
+        cfg = Config.fromfile(path, import_custom_modules=False)
+    except (SyntaxError, NameError, KeyError, FileNotFoundError, ImportError) as err:
         raise ConfigError(f'{path}: cannot parse the config: '
                           f'{type(err).__name__}: {err}') from None
+    import_custom_modules(cfg, path)
     if cfg_options:
         for key in cfg_options:
             _check_option_key(cfg, key, path)
         cfg.merge_from_dict(cfg_options)
     return cfg
+
+
+def import_custom_modules(cfg: Config, path: str = '<config>') -> None:
+    """Import ``cfg.custom_imports`` and report a failure in one line."""
+    custom = cfg.get('custom_imports')
+    if not custom:
+        return
+    names = custom.get('imports', [])
+    if isinstance(names, str):
+        names = [names]
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError as err:
+            if custom.get('allow_failed_imports', False):
+                from mmengine.logging import print_log
+                print_log(f'{path}: custom_imports: {name!r} skipped: {err}',
+                          logger='current', level='WARNING')
+                continue
+            raise ConfigError(f'{path}: custom_imports: cannot import {name!r}: '
+                              f'{err}') from None
 
 
 def _check_option_key(cfg: Config, key: str, path: str) -> None:

@@ -60,6 +60,7 @@ def make_runner(work_dir, name, resume=False, crash_after=None):
         experiment_name=name,
         train_dataloader=dict(dataset=ToyDataset(), batch_size=8,
                               sampler=dict(type='DefaultSampler', shuffle=True),
+                              collate_fn=dict(type='default_collate'),
                               num_workers=0),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9,
                                           weight_decay=1e-4)),

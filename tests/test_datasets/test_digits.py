@@ -5,13 +5,13 @@ from mmlean.datasets import DigitsDataset
 
 
 def test_split_is_stratified_disjoint_and_complete():
-    train = DigitsDataset(split='train', lazy_init=False)
+    train = DigitsDataset(split='train')
     test = DigitsDataset(split='test')
     full = DigitsDataset(split='all')
     assert len(full) == 1797
     assert len(train) + len(test) == 1797
     assert abs(len(test) - 0.2 * 1797) <= 10
-    y_test = np.array([d['gt_label'] for d in test.data_list])
+    y_test = np.array([test.get_data_info(i)['gt_label'] for i in range(len(test))])
     counts = np.bincount(y_test, minlength=10)
     assert counts.min() >= 34 and counts.max() <= 38  # ~20% of each ~180-image class
 
@@ -26,9 +26,12 @@ def test_images_are_resized_uint8_with_channels():
 
 
 def test_same_seed_same_split_other_seed_other_split():
-    a = [d['gt_label'] for d in DigitsDataset(split='test', seed=0).data_list]
-    b = [d['gt_label'] for d in DigitsDataset(split='test', seed=0).data_list]
-    c = [d['gt_label'] for d in DigitsDataset(split='test', seed=1).data_list]
+    def labels(ds):
+        return [ds.get_data_info(i)['gt_label'] for i in range(len(ds))]
+
+    a = labels(DigitsDataset(split='test', seed=0))
+    b = labels(DigitsDataset(split='test', seed=0))
+    c = labels(DigitsDataset(split='test', seed=1))
     assert a == b and a != c
 
 

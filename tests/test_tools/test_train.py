@@ -19,16 +19,18 @@ def run(repo_root, *args, env=None, timeout=900):
 @pytest.mark.slow
 def test_single_process_train_then_test(repo_root, tmp_path):
     work = str(tmp_path / 'single')
-    out = run(repo_root, sys.executable, 'tools/train.py', DEMO, '--work-dir', work, *SHORT)
+    out = run(repo_root, sys.executable, 'tools/train.py', DEMO, '--work-dir', work,
+              '--cfg-options', 'train_cfg.max_epochs=4', 'train_cfg.val_interval=4')
     assert out.returncode == 0, out.stderr[-3000:]
-    assert osp.exists(osp.join(work, 'epoch_1.pth'))
+    assert osp.exists(osp.join(work, 'epoch_4.pth'))
     metrics = str(tmp_path / 'metrics.json')
     out = run(repo_root, sys.executable, 'tools/test.py', DEMO,
-              osp.join(work, 'epoch_1.pth'), '--work-dir', work, '--out', metrics)
+              osp.join(work, 'epoch_4.pth'), '--work-dir', work, '--out', metrics)
     assert out.returncode == 0, out.stderr[-3000:]
     import json
     acc = json.load(open(metrics))['accuracy/top1']
-    assert 10.0 < acc <= 100.0  # one epoch learns something on digits
+    # chance is 10%; four epochs reach about 75% (the full demo reaches 100%)
+    assert 30.0 < acc <= 100.0
 
 
 @pytest.mark.slow

@@ -29,8 +29,11 @@ class ProgressBarHook(Hook):
         self._bar = ProgressBar(total) if enabled and is_main_process() else None
 
     def _update(self):
-        if self._bar is not None:
-            self._bar.update()
+        if self._bar is None:
+            return
+        self._bar.update()
+        if self._bar.completed >= self._bar.task_num:  # end the line before
+            self._finish()                              # LoggerHook prints
 
     def _finish(self):
         if self._bar is not None:

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmlean.ops import sign_pack as sp
+from mmlean.ops import bitpack as sp
 
 
 def pack_by_hand(x: torch.Tensor) -> np.ndarray:
@@ -123,7 +123,7 @@ def test_every_isa_path_equals_reference(isa):
     import sys
     code = (
         'import torch\n'
-        'from mmlean.ops import sign_pack as sp\n'
+        'from mmlean.ops import bitpack as sp\n'
         'torch.manual_seed(3)\n'
         'for shape in [(2, 3, 5, 7), (1, 65, 2, 5), (2, 200, 9, 11)]:\n'
         '    x = torch.randn(shape)\n'

@@ -1,0 +1,204 @@
+"""Binarized convolutions for training (float simulation of +-1 arithmetic).
+
+:class:`BinaryConv2d` is the plain binary conv (sign + clipped STE, learnable
+per-channel scale). :class:`RBNNConv2d` adds RBNN's weight standardization,
+bi-rotation with the adjustable angle and the training-aware sign. Both keep
+``weight`` as the latent full-precision weight, so a trained ``nn.Conv2d``
+state dict loads into them, and both expose :meth:`binary_weight` and
+:meth:`activation_threshold`, which is all the bit-packed deploy engine
+(:mod:`mmlean.binary.deploy`) needs.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .rotation import bi_rotation, get_ab, random_orthogonal, rotate
+from .sign import SignSTE, TrainingAwareSign, binary_sign
+
+
+def standardize_per_sample(x: torch.Tensor, eps: float = 0.0) -> torch.Tensor:
+    """``(x - mean) / std`` per sample over all non-batch dims (RBNN §2.6)."""
+    dims = tuple(range(1, x.dim()))
+    centered = x - x.mean(dims, keepdim=True)
+    return centered / (centered.std(dims, keepdim=True) + eps)
+
+
+class BinaryConv2d(nn.Conv2d):
+    """A 1-bit conv: ``out = conv(sign(a), sign(w)) * scale``.
+
+    Activations are binarized after per-sample standardization (their sign is
+    ``sign(a - mean(a))``), weights by sign; both backward through the clipped
+    straight-through estimator. ``scale`` is a learnable per-output-channel
+    factor initialized to ``mean(|W_i|)`` (XNOR-Net's alpha, learned as in
+    RBNN). ``binary_activation=False`` gives a 1-bit-weight, FP-activation
+    (W1A32) layer.
+
+    Args:
+        *args, **kwargs: as ``nn.Conv2d``; groups must be 1.
+        binary_activation (bool): binarize the input. Defaults to True.
+        standardize_activation (bool): subtract the per-sample mean before the
+            sign. Defaults to True.
+    """
+
+    def __init__(self, *args, binary_activation: bool = True,
+                 standardize_activation: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.groups != 1:
+            raise ValueError(f'{type(self).__name__} supports groups=1 only, '
+                             f'got groups={self.groups}')
+        if self.padding_mode != 'zeros':
+            raise ValueError(f'{type(self).__name__} supports zero padding only, '
+                             f'got padding_mode={self.padding_mode!r}')
+        self.binary_activation = binary_activation
+        self.standardize_activation = standardize_activation
+        self.scale = nn.Parameter(
+            self.weight.detach().abs().mean(dim=(1, 2, 3)).view(-1, 1, 1).clone())
+
+    @classmethod
+    def from_conv(cls, conv: nn.Conv2d, **kwargs) -> 'BinaryConv2d':
+        """A binary conv with the shape, stride, padding and latent weights of ``conv``."""
+        new = cls(conv.in_channels, conv.out_channels, conv.kernel_size,
+                  stride=conv.stride, padding=conv.padding,
+                  dilation=conv.dilation, groups=conv.groups,
+                  bias=conv.bias is not None, padding_mode=conv.padding_mode,
+                  **kwargs).to(conv.weight.device)
+        with torch.no_grad():
+            new.weight.copy_(conv.weight)
+            if conv.bias is not None:
+                new.bias.copy_(conv.bias)
+            new.scale.copy_(conv.weight.abs().mean(dim=(1, 2, 3)).view(-1, 1, 1))
+        return new
+
+    # --- weights -----------------------------------------------------------
+    def effective_weight(self) -> torch.Tensor:
+        """The real-valued weight whose sign is taken (before the sign)."""
+        return self.weight
+
+    def binarize_weight(self, w: torch.Tensor) -> torch.Tensor:
+        return SignSTE.apply(w)
+
+    @torch.no_grad()
+    def binary_weight(self) -> torch.Tensor:
+        """The +-1 weight used in the forward pass (for deployment)."""
+        return binary_sign(self.effective_weight())
+
+    # --- activations ---------------------------------------------------------
+    def prepare_activation(self, x: torch.Tensor) -> torch.Tensor:
+        return standardize_per_sample(x) if self.standardize_activation else x
+
+    def binarize_activation(self, x: torch.Tensor) -> torch.Tensor:
+        return SignSTE.apply(x)
+
+    @torch.no_grad()
+    def activation_threshold(self, x: torch.Tensor) -> torch.Tensor:
+        """Per-sample threshold: the input packs as -1 exactly where ``x < thr``.
+
+        ``sign((x - m) / s) = sign(x - m)`` for ``s > 0``, so standardization
+        reduces to comparing with the per-sample mean ``m``.
+        """
+        if not self.standardize_activation:
+            return x.new_zeros(x.shape[0])
+        return x.mean(dim=tuple(range(1, x.dim())))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        w = self.binarize_weight(self.effective_weight())
+        if self.binary_activation:
+            x = self.binarize_activation(self.prepare_activation(x))
+        out = F.conv2d(x, w, None, self.stride, self.padding, self.dilation)
+        out = out * self.scale
+        if self.bias is not None:
+            out = out + self.bias.view(1, -1, 1, 1)
+        return out
+
+    def extra_repr(self) -> str:
+        return (super().extra_repr() +
+                f', binary_activation={self.binary_activation}')
+
+
+class RBNNConv2d(BinaryConv2d):
+    """The rotated binary conv of `RBNN <https://arxiv.org/abs/2009.13055>`_.
+
+    Forward (official code, paper Eq. 3-9):
+
+    * ``w2`` = per-filter standardized weight (mean 0, unbiased std 1);
+    * ``X_i`` = filter i as an ``n1 x n2`` matrix (:func:`get_ab`), rotated by
+      the layer's (R1, R2): ``Rw_i = R1^T X_i R2`` (buffers, fixed during an
+      epoch, updated by :meth:`update_rotation` at each epoch start);
+    * adjustable rotated weight ``w3 = w2 + |sin(theta)| (Rw.detach() - w2)``
+      with a learnable per-channel angle ``theta`` (init pi/2, i.e. full
+      rotation; keep weight decay on it, see the spec);
+    * ``bw = sign(w3)`` with the training-aware backward
+      ``k max(0, sqrt(2) t - t^2 |x|)`` (:class:`TrainingAwareSign`);
+    * activations: per-sample standardization, sign with ``k = 1`` and
+      ``t = max(t, 1)``;
+    * ``out = conv(ba, bw) * scale`` with a learnable per-channel scale.
+
+    ``k`` and ``t`` are plain attributes set every epoch by
+    ``mmlean.projects.rbnn.RBNNHook``; they start at the schedule's epoch-0
+    values (k=100, t=0.01).
+
+    Args:
+        *args, **kwargs: as :class:`BinaryConv2d`.
+        rotation (bool): learn the bi-rotation. Defaults to True.
+        rotation_iterations (int): alternating steps per update. Defaults to 3.
+        seed (int, optional): seed of the random orthogonal initialization.
+    """
+
+    def __init__(self, *args, rotation: bool = True, rotation_iterations: int = 3,
+                 seed: int = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rotation = rotation
+        self.rotation_iterations = rotation_iterations
+        n = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+        self.n1, self.n2 = get_ab(n)
+        generator = None
+        if seed is not None:
+            generator = torch.Generator().manual_seed(seed)
+        self.register_buffer('R1', random_orthogonal(self.n1, generator))
+        self.register_buffer('R2', random_orthogonal(self.n2, generator))
+        # float32 pi/2 (not exactly pi/2): d|sin|/dtheta is tiny but non-zero,
+        # as in the official code (spec §2.4)
+        self.rotate_angle = nn.Parameter(
+            torch.full((self.out_channels, 1, 1, 1), math.pi / 2))
+        self.k, self.t = 100.0, 0.01
+
+    def standardized_weight(self) -> torch.Tensor:
+        w = self.weight
+        w = w - w.mean(dim=(1, 2, 3), keepdim=True)
+        return w / w.std(dim=(1, 2, 3), keepdim=True)
+
+    def rotated_weight(self, w2: torch.Tensor = None) -> torch.Tensor:
+        """``R1^T X_i R2`` of the standardized weight, in the weight's shape."""
+        if w2 is None:
+            w2 = self.standardized_weight()
+        x = w2.reshape(self.out_channels, self.n1, self.n2)
+        return rotate(x, self.R1, self.R2).reshape_as(w2)
+
+    def effective_weight(self) -> torch.Tensor:
+        w2 = self.standardized_weight()
+        if not self.rotation:
+            return w2
+        delta = self.rotated_weight(w2).detach() - w2
+        return w2 + self.rotate_angle.sin().abs() * delta
+
+    def binarize_weight(self, w):
+        return TrainingAwareSign.apply(w, self.k, self.t)
+
+    def binarize_activation(self, x):
+        return TrainingAwareSign.apply(x, 1.0, max(self.t, 1.0))
+
+    @torch.no_grad()
+    def update_rotation(self) -> None:
+        """Warm-started alternating optimization of (R1, R2) on the current weights."""
+        if not self.rotation:
+            return
+        x = self.standardized_weight().reshape(self.out_channels, self.n1, self.n2)
+        r1, r2 = bi_rotation(x, self.R1, self.R2, self.rotation_iterations)
+        self.R1.copy_(r1)
+        self.R2.copy_(r2)
+
+    def extra_repr(self) -> str:
+        return (super().extra_repr() + f', rotation={self.rotation} '
+                f'(n1={self.n1}, n2={self.n2})')
