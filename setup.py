@@ -59,6 +59,25 @@ def find_cuda_home():
     return candidate
 
 
+def pip_cuda_include_dirs():
+    """Header folders of the CUDA libraries that torch's wheels install.
+
+    A minimal CUDA toolkit (nvcc + cudart) lacks e.g. cusparse.h, which torch's
+    CUDA headers include; torch's pip wheels ship those headers under
+    site-packages/nvidia/<cuXX>/include (or nvidia/<lib>/include).
+    """
+    try:
+        import nvidia
+    except ImportError:
+        return []
+    found = []
+    for root in list(nvidia.__path__):
+        for inc in sorted(glob.glob(osp.join(root, '*', 'include'))):
+            if glob.glob(osp.join(inc, '*.h')):
+                found.append(inc)
+    return found
+
+
 def get_extensions():
     if os.getenv('MMLEAN_WITH_OPS', '1') == '0':
         print('[mmlean] MMLEAN_WITH_OPS=0: not building mmlean._ext '
@@ -69,7 +88,8 @@ def get_extensions():
     sources = sorted(glob.glob(osp.join(CSRC, 'pytorch', '*.cpp')) +
                      glob.glob(osp.join(CSRC, 'pytorch', 'cpu', '*.cpp')))
     include_dirs = [osp.abspath(osp.join(CSRC, 'common'))]
-    cxx_args = ['-std=c++20', '-O3', '-fopenmp']
+    # -ffp-contract=off: epilogues compute y * scale + bias exactly as torch does
+    cxx_args = ['-std=c++20', '-O3', '-fopenmp', '-ffp-contract=off']
     extra_link_args = ['-fopenmp']
     define_macros = []
     if want_cuda():
@@ -84,6 +104,7 @@ def get_extensions():
         sources += sorted(glob.glob(osp.join(CSRC, 'pytorch', 'cuda', '*.cu')) +
                           glob.glob(osp.join(CSRC, 'pytorch', 'cuda', '*.cpp')))
         define_macros.append(('MMLEAN_WITH_CUDA', None))
+        include_dirs += pip_cuda_include_dirs()
         extension = CUDAExtension
         extra_compile_args = {'cxx': cxx_args,
                               'nvcc': ['-std=c++20', '-O3', '--use_fast_math']}

@@ -16,6 +16,8 @@ FORCE_CUDA=1 TORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}" \
   "$PYTHON" setup.py -q build_ext --build-temp "$SCRATCH/tmp" --build-lib "$SCRATCH/lib"
 so=$(find "$SCRATCH/lib" -name '_ext*.so' | head -n1)
 [ -n "$so" ] || { echo "[cuda_build_check] no extension was produced" >&2; exit 1; }
-nm -D -C "$so" | grep -q sign_pack_cuda || nm -C "$so" | grep -q sign_pack_cuda || {
-  echo "[cuda_build_check] $so has no CUDA kernels" >&2; exit 1; }
-echo "[cuda_build_check] OK: $(basename "$so") contains the CUDA kernels"
+symbols=$(nm -C "$so")
+for fn in sign_pack_cuda binary_conv2d_cuda; do
+  grep -q "$fn" <<<"$symbols" || { echo "[cuda_build_check] $so lacks $fn" >&2; exit 1; }
+done
+echo "[cuda_build_check] OK: $(basename "$so") contains the CUDA kernels (sign_pack_cuda, binary_conv2d_cuda)"

@@ -5,6 +5,11 @@
 
 at::Tensor sign_pack(const at::Tensor& input);
 at::Tensor sign_unpack(const at::Tensor& packed, int64_t channels);
+at::Tensor binary_conv2d(const at::Tensor& input, const at::Tensor& threshold,
+                         const at::Tensor& weight_blocked, const at::Tensor& weight_neg,
+                         int64_t out_channels, int64_t stride, int64_t padding,
+                         const c10::optional<at::Tensor>& scale,
+                         const c10::optional<at::Tensor>& bias, bool int_output);
 
 static bool built_with_cuda() {
 #ifdef MMLEAN_WITH_CUDA
@@ -22,6 +27,13 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("sign_unpack", &sign_unpack,
         "unpack int64 sign words (N, *S, W) into +-1 float32 (N, C, *S)",
         py::arg("packed"), py::arg("channels"));
+  m.def("binary_conv2d", &binary_conv2d,
+        "bit-packed binary conv2d with zero padding and a fused scale/bias "
+        "epilogue (see binary_conv.cpp)",
+        py::arg("input"), py::arg("threshold"), py::arg("weight_blocked"),
+        py::arg("weight_neg"), py::arg("out_channels"), py::arg("stride"),
+        py::arg("padding"), py::arg("scale") = py::none(),
+        py::arg("bias") = py::none(), py::arg("int_output") = false);
   m.def("cpu_isa", [] { return mmlean::cpu_isa_name(mmlean::cpu_isa()); },
         "the CPU instruction-set path the kernels use in this process");
   m.def("cpu_isa_detected",

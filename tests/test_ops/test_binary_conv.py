@@ -1,0 +1,140 @@
+"""binary_conv2d: compiled op against the pure-PyTorch reference, exactly."""
+import itertools
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmlean.ops import binary_conv as bc
+
+needs_ext = pytest.mark.skipif(bc.ext_module is None, reason='mmlean._ext not built')
+
+
+def make_case(n, cin, cout, h, w, k, seed):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, cin, h, w, generator=g)
+    weight = torch.randn(cout, cin, k, k, generator=g)
+    thr = torch.randn(n, generator=g) * 0.1
+    return x, weight, thr
+
+
+def direct_reference(x, weight, thr, stride, padding):
+    """Independent of the packing code: float conv of +-1 tensors."""
+    xs = torch.where(x < thr.view(-1, 1, 1, 1), -1.0, 1.0)
+    ws = torch.where(weight < 0, -1.0, 1.0)
+    return F.conv2d(xs, ws, None, stride, padding)
+
+
+def test_weight_pack_roundtrip_and_neg_count():
+    _, weight, _ = make_case(1, 70, 13, 1, 1, 3, 0)
+    packed = bc.pack_binary_weight(weight)
+    assert packed.blocked.shape == (2, 3, 3, 2, 8)
+    assert torch.equal(bc.unpack_binary_weight(packed), torch.where(weight < 0, -1.0, 1.0))
+    neg = packed.neg_count
+    assert neg.shape == (3, 3, 16)
+    assert torch.equal(neg[:, :, :13].permute(2, 0, 1), (weight < 0).sum(1).int())
+    assert neg[:, :, 13:].abs().sum() == 0
+
+
+@pytest.mark.parametrize('k,stride,padding', [(3, 1, 1), (3, 2, 1), (1, 1, 0), (1, 2, 0),
+                                              (3, 1, 0), (3, 2, 0)])
+def test_reference_equals_direct_conv(k, stride, padding):
+    x, weight, thr = make_case(2, 70, 12, 9, 8, k, 1)
+    packed = bc.pack_binary_weight(weight)
+    got = bc.binary_conv2d_reference(x, thr, packed, stride, padding, int_output=True)
+    assert torch.equal(got.float(), direct_reference(x, weight, thr, stride, padding))
+
+
+SHAPES = [
+    # n, cin, cout, h, w, k, stride, padding
+    (1, 64, 64, 8, 8, 3, 1, 1),
+    (2, 3, 5, 7, 6, 3, 1, 1),
+    (1, 65, 17, 9, 13, 3, 2, 1),
+    (3, 130, 40, 5, 5, 3, 1, 1),
+    (1, 128, 256, 14, 14, 3, 2, 1),
+    (2, 64, 128, 10, 10, 1, 2, 0),
+    (1, 200, 24, 6, 7, 1, 1, 0),
+    (1, 16, 16, 32, 32, 3, 1, 1),
+    (2, 32, 8, 4, 4, 3, 1, 0),
+    (1, 512, 512, 3, 3, 3, 1, 1),
+    (1, 64, 64, 1, 1, 3, 1, 1),
+    (2, 8, 24, 15, 1, 3, 2, 1),
+]
+
+
+@needs_ext
+@pytest.mark.parametrize('shape', SHAPES, ids=str)
+@pytest.mark.parametrize('channels_last', [True, False])
+def test_ext_integer_results_equal_reference(shape, channels_last):
+    n, cin, cout, h, w, k, stride, padding = shape
+    x, weight, thr = make_case(n, cin, cout, h, w, k, sum(shape))
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    packed = bc.pack_binary_weight(weight)
+    got = bc.binary_conv2d(x, thr, packed, stride, padding, int_output=True)
+    expected = direct_reference(x, weight, thr, stride, padding)
+    assert got.dtype == torch.int32
+    assert got.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(got.float(), expected)
+
+
+@needs_ext
+@pytest.mark.parametrize('shape', SHAPES[:6], ids=str)
+def test_ext_epilogue_equals_reference_bit_for_bit(shape):
+    n, cin, cout, h, w, k, stride, padding = shape
+    x, weight, thr = make_case(n, cin, cout, h, w, k, 7)
+    scale = torch.rand(cout) + 0.5
+    bias = torch.randn(cout)
+    packed = bc.pack_binary_weight(weight)
+    got = bc.binary_conv2d(x, thr, packed, stride, padding, scale, bias)
+    ref = bc.binary_conv2d_reference(x, thr, packed, stride, padding, scale, bias)
+    assert torch.equal(got, ref)  # same float ops: y * scale, then + bias
+
+
+@needs_ext
+def test_random_shapes_all_isa_paths():
+    """Every run-time ISA path (capped with MMLEAN_CPU_ISA) is exact."""
+    import os
+    import subprocess
+    import sys
+    code = '''
+import itertools, random, torch, torch.nn.functional as F
+from mmlean.ops import binary_conv as bc
+random.seed(0); torch.manual_seed(0)
+for _ in range(12):
+    n = random.randint(1, 3); cin = random.choice([1, 7, 63, 64, 65, 128, 190])
+    cout = random.choice([1, 8, 9, 16, 24, 33]); h = random.randint(1, 12); w = random.randint(1, 15)
+    k = random.choice([1, 3]); stride = random.choice([1, 2]); pad = random.choice([0, 1]) if k == 3 else 0
+    if h + 2 * pad < k or w + 2 * pad < k: continue
+    x = torch.randn(n, cin, h, w); wt = torch.randn(cout, cin, k, k); thr = torch.randn(n) * 0.1
+    p = bc.pack_binary_weight(wt)
+    got = bc.binary_conv2d(x, thr, p, stride, pad, int_output=True).float()
+    exp = F.conv2d(torch.where(x < thr.view(-1, 1, 1, 1), -1., 1.), torch.where(wt < 0, -1., 1.), None, stride, pad)
+    assert torch.equal(got, exp), (n, cin, cout, h, w, k, stride, pad)
+print(bc.ext_module.cpu_isa())
+'''
+    for isa in ('avx512', 'avx2', 'scalar'):
+        env = dict(os.environ, MMLEAN_CPU_ISA=isa)
+        out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True,
+                             text=True)
+        assert out.returncode == 0, (isa, out.stderr[-2000:])
+
+
+def test_bad_input_is_reported():
+    x, weight, thr = make_case(1, 8, 8, 4, 4, 3, 0)
+    packed = bc.pack_binary_weight(weight)
+    with pytest.raises(ValueError, match='channels'):
+        bc.binary_conv2d(x[:, :4], thr, packed, 1, 1)
+
+
+@needs_ext
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+@pytest.mark.parametrize('shape', SHAPES, ids=str)
+def test_cuda_equals_reference(shape):
+    n, cin, cout, h, w, k, stride, padding = shape
+    x, weight, thr = make_case(n, cin, cout, h, w, k, 3)
+    packed = bc.pack_binary_weight(weight)
+    cuda_packed = bc.PackedBinaryWeight(packed.blocked.cuda(), packed.neg_count.cuda(),
+                                        packed.out_channels, packed.in_channels)
+    got = bc.binary_conv2d(x.cuda(), thr.cuda(), cuda_packed, stride, padding, int_output=True)
+    assert torch.equal(got.cpu().float(), direct_reference(x, weight, thr, stride, padding))
