@@ -53,8 +53,13 @@ class BinaryConv2d(nn.Conv2d):
                              f'got padding_mode={self.padding_mode!r}')
         self.binary_activation = binary_activation
         self.standardize_activation = standardize_activation
-        self.scale = nn.Parameter(
-            self.weight.detach().abs().mean(dim=(1, 2, 3)).view(-1, 1, 1).clone())
+        self.scale = nn.Parameter(torch.empty(self.out_channels, 1, 1))
+        self.reset_scale()
+
+    @torch.no_grad()
+    def reset_scale(self) -> None:
+        """Set ``scale`` to ``mean(|W_i|)`` per output channel (its init)."""
+        self.scale.copy_(self.weight.abs().mean(dim=(1, 2, 3)).view(-1, 1, 1))
 
     @classmethod
     def from_conv(cls, conv: nn.Conv2d, **kwargs) -> 'BinaryConv2d':
@@ -68,7 +73,7 @@ class BinaryConv2d(nn.Conv2d):
             new.weight.copy_(conv.weight)
             if conv.bias is not None:
                 new.bias.copy_(conv.bias)
-            new.scale.copy_(conv.weight.abs().mean(dim=(1, 2, 3)).view(-1, 1, 1))
+        new.reset_scale()
         return new
 
     # --- weights -----------------------------------------------------------

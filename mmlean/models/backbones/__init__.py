@@ -1,3 +1,4 @@
-from .cifar_resnet import CIFARBasicBlock, CIFARResNet, PadShortcut
+from .cifar_resnet import BiRealResNet, CIFARBasicBlock, CIFARResNet, PadShortcut
+from .vgg_small import VGGSmall
 
-__all__ = ['CIFARResNet', 'CIFARBasicBlock', 'PadShortcut']
+__all__ = ['CIFARResNet', 'CIFARBasicBlock', 'PadShortcut', 'BiRealResNet', 'VGGSmall']

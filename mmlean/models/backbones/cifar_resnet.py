@@ -79,8 +79,16 @@ class CIFARResNet(BaseBackbone):
     compression papers call ResNet-20/56/110; mmpretrain's ``ResNet_CIFAR`` is
     a different one (ImageNet widths 64-512 with a 3x3 stem).
 
+    The same basic-block network also covers the other shapes binary-network
+    papers use: ``stage_blocks`` overrides ``depth`` (e.g. ResNet-18 for
+    CIFAR: ``stage_blocks=(2, 2, 2, 2)``, 64-512 channels, shortcut 'B');
+    ``stem_kernel=7, stem_stride=2, stem_pool=True`` gives the ImageNet stem
+    (see :class:`BiRealResNet`).
+
     Args:
         depth (int): 6n + 2. Defaults to 20.
+        stage_blocks (Sequence[int], optional): blocks per stage; overrides
+            ``depth``.
         in_channels (int): input channels. Defaults to 3.
         stem_channels (int): Defaults to 16.
         stage_channels (Sequence[int]): Defaults to (16, 32, 64).
@@ -88,7 +96,10 @@ class CIFARResNet(BaseBackbone):
             no parameters) or 'B' 1x1 conv + BN. Defaults to 'A'.
         bireal (bool): Bi-Real style shortcut around every conv. Defaults to False.
         stem_act (bool): apply the activation after the stem BN. Defaults to True.
-        out_indices (Sequence[int]): stages to output. Defaults to (2, ).
+        stem_kernel, stem_stride (int): stem conv. Defaults to 3, 1.
+        stem_pool (bool): 3x3/2 max-pool after the stem. Defaults to False.
+        out_indices (Sequence[int], optional): stages to output. Defaults to
+            the last one.
         conv_cfg, norm_cfg, act_cfg (dict): layer configs of mmcv.
         norm_eval (bool): keep BN in eval mode while training. Defaults to False.
     """
@@ -96,33 +107,46 @@ class CIFARResNet(BaseBackbone):
     def __init__(self, depth: int = 20, in_channels: int = 3,
                  stem_channels: int = 16,
                  stage_channels: Sequence[int] = (16, 32, 64),
+                 stage_blocks: Sequence[int] = None,
                  shortcut: str = 'A', bireal: bool = False,
-                 stem_act: bool = True, out_indices: Sequence[int] = (2, ),
+                 stem_act: bool = True, stem_kernel: int = 3,
+                 stem_stride: int = 1, stem_pool: bool = False,
+                 out_indices: Sequence[int] = None,
                  conv_cfg=None, norm_cfg=dict(type='BN'),
                  act_cfg=dict(type='ReLU'), norm_eval: bool = False,
                  init_cfg=(dict(type='Kaiming', layer='Conv2d'),
                            dict(type='Constant', val=1, layer='_BatchNorm'))):
         super().__init__(init_cfg)
-        if (depth - 2) % 6 != 0 or depth < 8:
-            raise ValueError(f'CIFARResNet depth must be 6n + 2 (20, 32, 44, 56, '
-                             f'110, ...), got {depth}')
+        if stage_blocks is None:
+            if (depth - 2) % 6 != 0 or depth < 8:
+                raise ValueError(f'CIFARResNet depth must be 6n + 2 (20, 32, 44, '
+                                 f'56, 110, ...), got {depth}')
+            stage_blocks = [(depth - 2) // 6] * len(stage_channels)
+        if len(stage_blocks) != len(stage_channels):
+            raise ValueError(f'stage_blocks {tuple(stage_blocks)} and stage_channels '
+                             f'{tuple(stage_channels)} must have the same length')
+        if out_indices is None:
+            out_indices = (len(stage_channels) - 1, )
         for i in out_indices:
             if not 0 <= i < len(stage_channels):
                 raise ValueError(f'out_indices {tuple(out_indices)} out of range '
                                  f'for {len(stage_channels)} stages')
         self.depth = depth
+        self.stage_blocks = tuple(stage_blocks)
         self.out_indices = tuple(out_indices)
         self.norm_eval = norm_eval
-        blocks_per_stage = (depth - 2) // 6
-        self.conv1 = build_conv_layer(conv_cfg, in_channels, stem_channels, 3,
-                                      padding=1, bias=False)
+        self.conv1 = build_conv_layer(conv_cfg, in_channels, stem_channels,
+                                      stem_kernel, stride=stem_stride,
+                                      padding=stem_kernel // 2, bias=False)
         self.bn1 = build_norm_layer(norm_cfg, stem_channels)[1]
         self.relu = build_activation_layer(act_cfg) if stem_act else nn.Identity()
+        self.maxpool = (nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+                        if stem_pool else nn.Identity())
         self.layers = []
         channels = stem_channels
         for i, out_channels in enumerate(stage_channels):
             blocks = []
-            for j in range(blocks_per_stage):
+            for j in range(stage_blocks[i]):
                 stride = 2 if (i > 0 and j == 0) else 1
                 blocks.append(CIFARBasicBlock(
                     channels, out_channels, stride, shortcut, bireal,
@@ -133,7 +157,7 @@ class CIFARResNet(BaseBackbone):
             self.layers.append(name)
 
     def forward(self, x):
-        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         outs = []
         for i, name in enumerate(self.layers):
             x = getattr(self, name)(x)
@@ -148,3 +172,28 @@ class CIFARResNet(BaseBackbone):
                 if isinstance(m, nn.modules.batchnorm._BatchNorm):
                     m.eval()
         return self
+
+
+@MODELS.register_module()
+class BiRealResNet(CIFARResNet):
+    """ImageNet ResNet-18/34 with a shortcut around every conv (`Bi-Real Net
+    <https://arxiv.org/abs/1808.00278>`_ structure, used by RBNN on ImageNet).
+
+    7x7/2 stem + BN + activation + 3x3/2 max-pool, four stages of basic blocks
+    (64-512 channels) with ``out = act(bn(conv(x)) + shortcut(x))`` per conv
+    and a 1x1 conv + BN downsample (option 'B').
+
+    Args:
+        depth (int): 18 or 34.
+        **kwargs: see :class:`CIFARResNet`.
+    """
+    arch_settings = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
+
+    def __init__(self, depth: int = 18, **kwargs):
+        if depth not in self.arch_settings:
+            raise ValueError(f'BiRealResNet depth must be 18 or 34, got {depth}')
+        defaults = dict(stem_channels=64, stage_channels=(64, 128, 256, 512),
+                        stage_blocks=self.arch_settings[depth], shortcut='B',
+                        bireal=True, stem_kernel=7, stem_stride=2, stem_pool=True)
+        defaults.update(kwargs)
+        super().__init__(depth=depth, **defaults)

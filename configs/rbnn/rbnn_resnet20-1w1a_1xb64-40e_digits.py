@@ -1,0 +1,30 @@
+# Learning check on real mini-data (no download): RBNN ResNet-20 (1-bit
+# weights and activations, FP stem and FC) on scikit-learn's digits at 32x32,
+# 20% held out. Twins with the same network: resnet20-fp_1xb64-40e_digits.py
+# (full precision) and bnn_resnet20-1w1a_1xb64-40e_digits.py (plain sign/STE).
+_base_ = [
+    '../_base_/datasets/digits_bs64.py',
+    '../_base_/schedules/rbnn_sgd_cos.py',
+    '../_base_/default_runtime.py',
+]
+custom_imports = dict(imports=['mmlean.projects.rbnn'], allow_failed_imports=False)
+
+architecture = dict(
+    type='ImageClassifier',
+    backbone=dict(type='CIFARResNet', depth=20, act_cfg=dict(type='Hardtanh')),
+    neck=dict(type='PoolBatchNormNeck', in_channels=64),
+    head=dict(type='LinearClsHead', num_classes=10, in_channels=64,
+              loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
+model = dict(_scope_='mmrazor', type='RBNN', architecture=architecture,
+             conv_cfg=dict(type='RBNNConv2d'))
+
+max_epochs = 40
+warmup_epochs = 5
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.2, by_epoch=True, begin=0,
+         end=warmup_epochs),
+    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs,
+         by_epoch=True, begin=warmup_epochs, end=max_epochs, eta_min=0.0),
+]
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=10)
+custom_hooks = [dict(type='ProgressBarHook'), dict(type='RBNNHook')]
