@@ -11,10 +11,17 @@ custom_imports = dict(imports=['mmlean.projects.rbnn'], allow_failed_imports=Fal
 
 architecture = dict(
     type='ImageClassifier',
-    backbone=dict(type='CIFARResNet', depth=20, act_cfg=dict(type='Hardtanh')),
+    backbone=dict(
+        type='CIFARResNet', depth=20, act_cfg=dict(type='Hardtanh'),
+        # official models_cifar/resnet.py: Kaiming-normal convs, BN weight 1e-8
+        init_cfg=[
+            dict(type='Kaiming', layer='Conv2d', mode='fan_in'),
+            dict(type='Constant', layer='BatchNorm2d', val=1e-8, bias=0.0),
+        ]),
     neck=dict(type='PoolBatchNormNeck', in_channels=64),
     head=dict(type='LinearClsHead', num_classes=10, in_channels=64,
-              loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
+              loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
+              init_cfg=dict(type='Kaiming', layer='Linear', mode='fan_in')))
 model = dict(_scope_='mmrazor', type='RBNN', architecture=architecture,
              conv_cfg=dict(type='RBNNConv2d'))
 

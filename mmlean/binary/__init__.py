@@ -12,3 +12,8 @@ __all__ = [
     'bi_rotation_step', 'get_ab', 'random_orthogonal', 'rotate',
     'rotation_objective', 'SignSTE', 'TrainingAwareSign', 'binary_sign', 'rbnn_k_t'
 ]
+
+from .deploy import (PackedBinaryConv2d, UnsupportedLayerError,  # noqa: E402
+                     convert_to_deploy)
+
+__all__ += ['PackedBinaryConv2d', 'UnsupportedLayerError', 'convert_to_deploy']

@@ -132,8 +132,8 @@ class RBNNConv2d(BinaryConv2d):
       the layer's (R1, R2): ``Rw_i = R1^T X_i R2`` (buffers, fixed during an
       epoch, updated by :meth:`update_rotation` at each epoch start);
     * adjustable rotated weight ``w3 = w2 + |sin(theta)| (Rw.detach() - w2)``
-      with a learnable per-channel angle ``theta`` (init pi/2, i.e. full
-      rotation; keep weight decay on it, see the spec);
+      with a learnable per-channel angle ``theta`` (init U(0, pi/2) as in the
+      official code; weight decay applies to it as to every parameter);
     * ``bw = sign(w3)`` with the training-aware backward
       ``k max(0, sqrt(2) t - t^2 |x|)`` (:class:`TrainingAwareSign`);
     * activations: per-sample standardization, sign with ``k = 1`` and
@@ -163,10 +163,11 @@ class RBNNConv2d(BinaryConv2d):
             generator = torch.Generator().manual_seed(seed)
         self.register_buffer('R1', random_orthogonal(self.n1, generator))
         self.register_buffer('R2', random_orthogonal(self.n2, generator))
-        # float32 pi/2 (not exactly pi/2): d|sin|/dtheta is tiny but non-zero,
-        # as in the official code (spec §2.4)
+        # theta ~ U(0, pi/2) as in the official code at HEAD (binarized_modules.py:
+        # `torch.rand(...) * np.pi / 2`); at exactly pi/2 the latent weights would
+        # get no gradient ((1 - |sin theta|) = 0), see projects/rbnn/README.md
         self.rotate_angle = nn.Parameter(
-            torch.full((self.out_channels, 1, 1, 1), math.pi / 2))
+            torch.rand(self.out_channels, 1, 1, 1, generator=generator) * (math.pi / 2))
         self.k, self.t = 100.0, 0.01
 
     def standardized_weight(self) -> torch.Tensor:

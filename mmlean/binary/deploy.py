@@ -1,0 +1,173 @@
+"""Turn a trained binary network into a bit-packed deploy model.
+
+Every :class:`BinaryConv2d` (RBNN or plain) becomes a
+:class:`PackedBinaryConv2d`: the sign bits of its weight packed 64 per word
+(1 bit per weight) and a per-channel epilogue ``y * scale + bias``. When the
+conv's output feeds a ``BatchNorm2d`` directly (checked on a sample forward),
+the BN is folded into that epilogue and replaced by ``nn.Identity``. Every
+other module (FP stem, FC, pooling, residual adds) is unchanged.
+"""
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn as nn
+
+from mmlean.ops.binary_conv import PackedBinaryWeight, binary_conv2d, pack_binary_weight
+
+from .conv import BinaryConv2d
+
+
+class UnsupportedLayerError(ValueError):
+    """A binary layer the bit-packed engine cannot run."""
+
+
+class PackedBinaryConv2d(nn.Module):
+    """Deploy form of a binary conv: bit-packed +-1 weights, fused epilogue.
+
+    ``out = conv(sign(x - thr), W) * scale + bias`` with ``thr`` the per-sample
+    mean of ``x`` (RBNN's activation standardization) or 0, computed by
+    ``mmlean._ext.binary_conv2d`` (XNOR + popcount; exact integer sums; zero
+    padding). Output is channels_last.
+
+    Args:
+        weight (Tensor): (Cout, Cin, KH, KW); only its sign is kept.
+        scale, bias (Tensor): (Cout,) epilogue.
+        stride, padding (int): square stride and zero padding.
+        threshold (str): 'mean' (per-sample mean) or 'zero'.
+    """
+
+    def __init__(self, weight: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor,
+                 stride: int = 1, padding: int = 0, threshold: str = 'mean'):
+        super().__init__()
+        if threshold not in ('mean', 'zero'):
+            raise ValueError(f"threshold must be 'mean' or 'zero', got {threshold!r}")
+        packed = pack_binary_weight(weight)
+        self.in_channels, self.out_channels = packed.in_channels, packed.out_channels
+        self.kernel_size = tuple(weight.shape[2:])
+        self.stride, self.padding, self.threshold = int(stride), int(padding), threshold
+        self.register_buffer('weight_blocked', packed.blocked)
+        self.register_buffer('weight_neg', packed.neg_count)
+        self.register_buffer('scale', scale.detach().float().reshape(-1).clone())
+        self.register_buffer('bias', bias.detach().float().reshape(-1).clone())
+
+    @property
+    def packed(self) -> PackedBinaryWeight:
+        return PackedBinaryWeight(self.weight_blocked, self.weight_neg,
+                                  self.out_channels, self.in_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.threshold == 'mean':
+            thr = x.mean(dim=(1, 2, 3))
+        else:
+            thr = x.new_zeros(x.shape[0])
+        return binary_conv2d(x, thr, self.packed, self.stride, self.padding,
+                             self.scale, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f'{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, '
+                f'stride={self.stride}, padding={self.padding}, threshold={self.threshold}')
+
+
+def _check_supported(name: str, conv: BinaryConv2d) -> None:
+    reasons = []
+    if not conv.binary_activation:
+        reasons.append('its activations are not binarized (W1A32)')
+    if conv.kernel_size[0] != conv.kernel_size[1]:
+        reasons.append(f'non-square kernel {conv.kernel_size}')
+    if conv.stride[0] != conv.stride[1]:
+        reasons.append(f'non-square stride {conv.stride}')
+    if isinstance(conv.padding, str) or conv.padding[0] != conv.padding[1]:
+        reasons.append(f'padding {conv.padding}')
+    if conv.dilation != (1, 1):
+        reasons.append(f'dilation {conv.dilation}')
+    if reasons:
+        raise UnsupportedLayerError(f'cannot deploy layer {name!r} '
+                                    f'({type(conv).__name__}): ' + '; '.join(reasons))
+
+
+def _bn_consumers(model: nn.Module, sample: torch.Tensor,
+                  names: List[str]) -> Dict[str, str]:
+    """{binary conv name: BN name} for BNs whose input is that conv's output."""
+    produced, consumed, handles = {}, {}, []
+    alive = []  # keep outputs alive so their ids are not reused during the pass
+
+    def record(name, output):
+        alive.append(output)
+        produced.setdefault(id(output), name)
+
+    def record_input(name, inputs):  # must return None: a value would replace the input
+        consumed.setdefault(name, id(inputs[0]))
+
+    modules = dict(model.named_modules())
+    for name in names:
+        handles.append(modules[name].register_forward_hook(
+            lambda m, i, o, n=name: record(n, o)))
+    for name, module in modules.items():
+        if isinstance(module, nn.BatchNorm2d):
+            handles.append(module.register_forward_pre_hook(
+                lambda m, i, n=name: record_input(n, i)))
+    try:
+        with torch.no_grad():
+            model(sample)
+    finally:
+        for h in handles:
+            h.remove()
+    pairs = {}
+    for bn_name, tensor_id in consumed.items():
+        conv_name = produced.get(tensor_id)
+        if conv_name is not None and conv_name not in pairs:
+            pairs[conv_name] = bn_name
+    return pairs
+
+
+@torch.no_grad()
+def convert_to_deploy(model: nn.Module, sample: Optional[torch.Tensor] = None,
+                      fuse_bn: bool = True) -> List[str]:
+    """Replace the binary convs of ``model`` (in eval mode) in place.
+
+    Args:
+        model (nn.Module): a trained model with :class:`BinaryConv2d` layers.
+        sample (Tensor, optional): an input for ``model(sample)``, used to find
+            which BatchNorm consumes which conv; needed when ``fuse_bn``.
+        fuse_bn (bool): fold directly-following BatchNorm2d into the epilogue.
+
+    Returns:
+        list[str]: the converted layer names.
+
+    Raises:
+        UnsupportedLayerError: names the layer the engine cannot run and why.
+    """
+    model.eval()
+    names = [n for n, m in model.named_modules() if isinstance(m, BinaryConv2d)]
+    for name in names:
+        _check_supported(name, model.get_submodule(name))
+    pairs = {}
+    if fuse_bn:
+        if sample is None:
+            raise ValueError('convert_to_deploy(fuse_bn=True) needs a sample input')
+        pairs = _bn_consumers(model, sample, names)
+    for name in names:
+        conv = model.get_submodule(name)
+        scale = conv.scale.detach().reshape(-1).float()
+        bias = (conv.bias.detach().float() if conv.bias is not None
+                else torch.zeros_like(scale))
+        bn_name = pairs.get(name)
+        if bn_name is not None:
+            bn = model.get_submodule(bn_name)
+            inv_std = (bn.running_var + bn.eps).rsqrt()
+            gamma = bn.weight if bn.affine else torch.ones_like(inv_std)
+            beta = bn.bias if bn.affine else torch.zeros_like(inv_std)
+            factor = gamma * inv_std
+            scale, bias = scale * factor, (bias - bn.running_mean) * factor + beta
+            _set_module(model, bn_name, nn.Identity())
+        threshold = 'mean' if conv.standardize_activation else 'zero'
+        packed = PackedBinaryConv2d(conv.binary_weight(), scale, bias, conv.stride[0],
+                                    conv.padding[0], threshold)
+        _set_module(model, name, packed.to(conv.weight.device))
+    return names
+
+
+def _set_module(model: nn.Module, name: str, new: nn.Module) -> None:
+    parent_name, _, child = name.rpartition('.')
+    parent = model.get_submodule(parent_name) if parent_name else model
+    setattr(parent, child, new)

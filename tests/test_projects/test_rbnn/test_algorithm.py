@@ -1,0 +1,116 @@
+"""RBNN algorithm over MMPretrain classifiers, its hook, and DDP consistency."""
+import os
+import socket
+
+import pytest
+import torch
+import torch.nn as nn
+
+import mmlean  # noqa: F401
+from mmlean.binary import RBNNConv2d
+
+pytest.importorskip('mmrazor')
+from mmengine.registry import init_default_scope  # noqa: E402
+from mmrazor.registry import MODELS  # noqa: E402
+
+import mmlean.projects.rbnn  # noqa: E402,F401
+from mmlean.projects.rbnn import RBNN, RBNNHook  # noqa: E402
+from mmlean.utils.config import load_config  # noqa: E402
+
+
+def test_mix_and_match_on_mmpretrains_own_resnet18_config(tmp_path):
+    """The algorithm wraps the model of mmpretrain's resnet18_8xb32_in1k config."""
+    cfg_file = tmp_path / 'rbnn_on_mmpretrain_r18.py'
+    cfg_file.write_text(
+        "_base_ = ['mmpretrain::resnet/resnet18_8xb32_in1k.py']\n"
+        "custom_imports = dict(imports=['mmlean.projects.rbnn'], allow_failed_imports=False)\n"
+        "model = dict(_delete_=True, _scope_='mmrazor', type='RBNN',\n"
+        "             architecture={{_base_.model}})\n")
+    cfg = load_config(str(cfg_file))
+    init_default_scope('mmpretrain')
+    model = MODELS.build(cfg.model)
+    assert isinstance(model, RBNN)
+    convs = [(n, m) for n, m in model.architecture.named_modules() if isinstance(m, nn.Conv2d)]
+    binary = [n for n, m in convs if isinstance(m, RBNNConv2d)]
+    fp = [n for n, m in convs if not isinstance(m, RBNNConv2d)]
+    assert fp == ['backbone.conv1']  # the stem stays full precision
+    assert len(binary) == 16 + 3  # 16 3x3 convs + 3 downsample 1x1 convs
+    assert isinstance(model.architecture.head.fc, nn.Linear)  # FC stays FP
+    out = model(torch.randn(1, 3, 64, 64), mode='tensor')
+    assert out.shape == (1, 1000)
+
+
+def test_keep_fp_patterns_and_no_conv_error():
+    init_default_scope('mmpretrain')
+    arch = dict(type='ImageClassifier', backbone=dict(type='BiRealResNet', depth=18),
+                neck=dict(type='PoolBatchNormNeck', in_channels=512),
+                head=dict(type='LinearClsHead', num_classes=10, in_channels=512))
+    model = MODELS.build(dict(_scope_='mmrazor', type='RBNN', architecture=arch, keep_fp=['*shortcut*']))
+    assert not any('shortcut' in n for n in model.binarized)
+    assert len(model.binarized) == 16
+    with pytest.raises(ValueError, match='no conv to binarize'):
+        MODELS.build(dict(_scope_='mmrazor', type='RBNN', architecture=dict(
+            type='ImageClassifier', backbone=dict(type='CIFARResNet', depth=8),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(type='LinearClsHead', num_classes=10, in_channels=64)),
+            keep_fp=['*']))
+
+
+class FakeRunner:
+    def __init__(self, model, epoch, max_epochs):
+        self.model, self.epoch, self.max_epochs = model, epoch, max_epochs
+
+
+def small_rbnn():
+    init_default_scope('mmpretrain')
+    arch = dict(type='ImageClassifier', backbone=dict(type='CIFARResNet', depth=8),
+                neck=dict(type='PoolBatchNormNeck', in_channels=64),
+                head=dict(type='LinearClsHead', num_classes=10, in_channels=64))
+    return MODELS.build(dict(_scope_='mmrazor', type='RBNN', architecture=arch))
+
+
+def test_hook_sets_k_t_and_rotates_every_interval():
+    model = small_rbnn()
+    convs = [m for m in model.modules() if isinstance(m, RBNNConv2d)]
+    hook = RBNNHook(rotation_interval=2)
+    before = convs[0].R1.clone()
+    hook.before_train_epoch(FakeRunner(model, 1, 10))  # odd epoch: no rotation
+    assert torch.equal(convs[0].R1, before)
+    assert convs[0].t == pytest.approx(10 ** (-2 + 3 * 0.1))
+    assert convs[0].k == pytest.approx(1 / convs[0].t)
+    hook.before_train_epoch(FakeRunner(model, 2, 10))
+    assert not torch.equal(convs[0].R1, before)
+    eye = torch.eye(convs[0].R1.shape[0])
+    assert torch.allclose(convs[0].R1.t() @ convs[0].R1, eye, atol=1e-5)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def _ddp_worker(rank, world, port, out_dir):
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), RANK=str(rank),
+                      WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
+    torch.distributed.init_process_group('gloo', rank=rank, world_size=world)
+    torch.manual_seed(100 + rank)  # every rank starts from different rotations
+    model = small_rbnn()
+    with torch.no_grad():  # and slightly different weights (e.g. SVD noise)
+        for m in model.modules():
+            if isinstance(m, RBNNConv2d):
+                m.weight.add_(1e-3 * rank * torch.randn_like(m.weight))
+    RBNNHook.update_rotations(model)
+    state = {n: b for n, b in model.named_buffers() if n.endswith(('R1', 'R2'))}
+    torch.save(state, os.path.join(out_dir, f'rank{rank}.pth'))
+    torch.distributed.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_rotations_identical_on_every_rank_under_ddp(tmp_path):
+    torch.multiprocessing.spawn(_ddp_worker, args=(2, free_port(), str(tmp_path)), nprocs=2)
+    r0 = torch.load(tmp_path / 'rank0.pth', weights_only=True)
+    r1 = torch.load(tmp_path / 'rank1.pth', weights_only=True)
+    assert r0.keys() == r1.keys() and len(r0) == 2 * 6
+    for key in r0:
+        assert torch.equal(r0[key], r1[key]), key

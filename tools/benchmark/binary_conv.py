@@ -1,0 +1,212 @@
+"""Benchmark the bit-packed binary conv against torch FP32 and int8 convs.
+
+For each ResNet-18 3x3 shape (stride 1 and 2) at batch 1, times in the same
+run, interleaved: torch FP32 conv (NCHW and channels_last; the best is the
+baseline), torch int8 conv (``torch.ao.nn.quantized.Conv2d``, per-channel
+weights, x86 and onednn engines, on an already-quantized input; the best is
+the baseline) and mmlean's binary conv (``PackedBinaryConv2d``: per-sample
+mean, packing the float input, XNOR-popcount conv and the fused scale/BN
+epilogue, all included). Prints min and median, the ratios (computed on the
+minimum) and the ISA path; ``--e2e`` adds a whole binary ResNet-18 against its
+FP32 twin and the deploy file sizes.
+
+    python tools/benchmark/binary_conv.py [--threads 1 2] [--isa native avx2] [--e2e]
+"""
+import argparse
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+SHAPES = [  # (cin, cout, hw_in, stride)
+    (64, 64, 56, 1), (128, 128, 28, 1), (256, 256, 14, 1), (512, 512, 7, 1),
+    (64, 128, 56, 2), (128, 256, 28, 2), (256, 512, 14, 2),
+]
+
+
+def timeit(fns, reps, warmup=5):
+    """Interleaved timing: {name: [seconds...]}."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times = {name: [] for name in fns}
+    for _ in range(reps):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return times
+
+
+def int8_conv(weight, bias, stride, engine):
+    import torch.ao.nn.quantized as nnq
+    torch.backends.quantized.engine = engine
+    cout, cin = weight.shape[:2]
+    conv = nnq.Conv2d(cin, cout, 3, stride=stride, padding=1)
+    w_scale = weight.abs().amax(dim=(1, 2, 3)) / 127
+    qw = torch.quantize_per_channel(weight, w_scale.double(), torch.zeros(cout, dtype=torch.long),
+                                    0, torch.qint8)
+    conv.set_weight_bias(qw, bias)
+    conv.scale, conv.zero_point = 0.05, 64
+    return conv
+
+
+def bench_layers(reps, threads):
+    from mmlean.binary import PackedBinaryConv2d
+    torch.set_num_threads(threads)
+    rows = []
+    with torch.no_grad():
+        for cin, cout, hw, stride in SHAPES:
+            g = torch.Generator().manual_seed(0)
+            x = torch.randn(1, cin, hw, hw, generator=g)
+            w = torch.randn(cout, cin, 3, 3, generator=g)
+            b = torch.randn(cout, generator=g)
+            fp = nn.Conv2d(cin, cout, 3, stride, 1).eval()
+            fp.weight.copy_(w)
+            fp.bias.copy_(b)
+            fp_cl = nn.Conv2d(cin, cout, 3, stride, 1).eval().to(memory_format=torch.channels_last)
+            fp_cl.load_state_dict(fp.state_dict())
+            x_cl = x.contiguous(memory_format=torch.channels_last)
+            fns = {'fp32_nchw': lambda: fp(x), 'fp32_cl': lambda: fp_cl(x_cl)}
+            qx = torch.quantize_per_tensor(x_cl, 0.05, 64, torch.quint8)
+            for engine in ('x86', 'onednn'):
+                if engine in torch.backends.quantized.supported_engines:
+                    q = int8_conv(w, b, stride, engine)
+
+                    def run_q(q=q, engine=engine):
+                        torch.backends.quantized.engine = engine
+                        return q(qx)
+
+                    fns[f'int8_{engine}'] = run_q
+            binary = PackedBinaryConv2d(w, torch.rand(cout) + 0.5, b, stride, 1)
+            fns['binary'] = lambda: binary(x_cl)
+            times = timeit(fns, reps)
+            mins = {k: min(v) * 1e6 for k, v in times.items()}
+            meds = {k: statistics.median(v) * 1e6 for k, v in times.items()}
+            fp_best = min(mins['fp32_nchw'], mins['fp32_cl'])
+            int8_keys = [k for k in mins if k.startswith('int8')]
+            int8_best = min(mins[k] for k in int8_keys) if int8_keys else float('nan')
+            rows.append(dict(shape=f'{cin}->{cout} {hw}x{hw} s{stride}', threads=threads,
+                             min_us=mins, median_us=meds,
+                             speedup_vs_fp32=fp_best / mins['binary'],
+                             speedup_vs_int8=int8_best / mins['binary']))
+    return rows
+
+
+def print_rows(rows, isa):
+    print(f'\nbinary conv, ISA path: {isa}, threads: {rows[0]["threads"]} '
+          '(microseconds, min / median)')
+    head = f'{"shape":<22}{"fp32 nchw":>14}{"fp32 cl":>14}{"int8 x86":>14}{"int8 onednn":>14}' \
+           f'{"binary":>14}{"x fp32":>8}{"x int8":>8}'
+    print(head)
+    for r in rows:
+        cell = lambda k: (f'{r["min_us"][k]:.0f}/{r["median_us"][k]:.0f}'  # noqa: E731
+                          if k in r['min_us'] else '-')
+        print(f'{r["shape"]:<22}{cell("fp32_nchw"):>14}{cell("fp32_cl"):>14}'
+              f'{cell("int8_x86"):>14}{cell("int8_onednn"):>14}'
+              f'{r["min_us"]["binary"]:.1f}/{r["median_us"]["binary"]:.1f}'.rjust(14) +
+              f'{r["speedup_vs_fp32"]:>7.1f}x{r["speedup_vs_int8"]:>7.1f}x')
+
+
+def bench_e2e(reps):
+    """Binary ResNet-18 (Bi-Real structure, RBNN convs -> deploy) vs FP32 twin."""
+    from mmengine.registry import init_default_scope
+    from mmrazor.registry import MODELS
+
+    import mmlean.projects.rbnn  # noqa: F401
+    from mmlean.binary import convert_to_deploy
+    torch.set_num_threads(1)
+    init_default_scope('mmpretrain')
+    arch = dict(type='ImageClassifier', backbone=dict(type='BiRealResNet', depth=18,
+                                                      act_cfg=dict(type='Hardtanh')),
+                neck=dict(type='PoolBatchNormNeck', in_channels=512),
+                head=dict(type='LinearClsHead', num_classes=1000, in_channels=512))
+    fp = MODELS.build(dict(arch, _scope_='mmpretrain')).eval()
+    rbnn = MODELS.build(dict(_scope_='mmrazor', type='RBNN', architecture=arch,
+                             keep_fp=['*shortcut*'])).eval()
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        for m in rbnn.modules():
+            if hasattr(m, 'update_rotation'):
+                m.update_rotation()
+        deploy = rbnn.architecture
+        convert_to_deploy(deploy, sample=x)
+        fp_cl = MODELS.build(dict(arch, _scope_='mmpretrain')).eval().to(
+            memory_format=torch.channels_last)
+        fp_cl.load_state_dict(fp.state_dict())
+        x_cl = x.contiguous(memory_format=torch.channels_last)
+        times = timeit({'fp32_nchw': lambda: fp(x, mode='tensor'),
+                        'fp32_cl': lambda: fp_cl(x_cl, mode='tensor'),
+                        'binary': lambda: deploy(x_cl, mode='tensor')}, reps, warmup=3)
+    mins = {k: min(v) * 1e3 for k, v in times.items()}
+
+    def size(model):
+        buf = io.BytesIO()
+        torch.save(model.state_dict(), buf)
+        return len(buf.getvalue())
+
+    fp_size, dep_size = size(fp), size(deploy)
+    fp_best = min(mins['fp32_nchw'], mins['fp32_cl'])
+    print('\nend to end: ResNet-18 (Bi-Real structure), 224x224, batch 1, 1 thread (ms, min)')
+    print(f'  FP32 NCHW {mins["fp32_nchw"]:.2f}  FP32 channels_last {mins["fp32_cl"]:.2f}  '
+          f'binary deploy {mins["binary"]:.2f}  -> {fp_best / mins["binary"]:.2f}x faster')
+    print(f'  state_dict size: FP32 {fp_size / 1e6:.2f} MB, deploy {dep_size / 1e6:.2f} MB '
+          f'-> {fp_size / dep_size:.1f}x smaller')
+    return dict(ms=mins, speedup=fp_best / mins['binary'], fp32_bytes=fp_size,
+                deploy_bytes=dep_size, compression=fp_size / dep_size)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--threads', type=int, nargs='+', default=[1, 2])
+    parser.add_argument('--isa', nargs='+', default=['native', 'avx2'],
+                        help="ISA paths to measure: 'native' (the best this CPU has), "
+                        "'avx2', 'scalar' (each in its own process)")
+    parser.add_argument('--reps', type=int, default=30)
+    parser.add_argument('--e2e', action='store_true', help='also a whole ResNet-18')
+    parser.add_argument('--json', help='write all results to this file')
+    parser.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:  # one ISA path, results as json on stdout's last line
+        import mmlean  # noqa: F401
+        from mmlean.ops import cpu_isa
+        out = dict(isa=cpu_isa(), rows=[])
+        for t in args.threads:
+            out['rows'] += bench_layers(args.reps, t)
+        print(json.dumps(out))
+        return
+
+    import mmlean  # noqa: F401
+    print(f'torch {torch.__version__}; CPU flags: ' + ' '.join(
+        f for f in ('avx2', 'avx512f', 'avx512_vpopcntdq', 'avx512_vnni')
+        if f in open('/proc/cpuinfo').read()))
+    results = dict(layers={})
+    for isa in args.isa:
+        env = dict(os.environ)
+        if isa != 'native':
+            env['MMLEAN_CPU_ISA'] = isa
+        cmd = [sys.executable, __file__, '--child', '--reps', str(args.reps),
+               '--threads', *map(str, args.threads)]
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            sys.exit(f'benchmark for ISA {isa!r} failed:\n{proc.stderr[-3000:]}')
+        res = json.loads(proc.stdout.strip().splitlines()[-1])
+        results['layers'][res['isa']] = res['rows']
+        for t in args.threads:
+            print_rows([r for r in res['rows'] if r['threads'] == t], res['isa'])
+    if args.e2e:
+        results['e2e'] = bench_e2e(max(10, args.reps // 2))
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == '__main__':
+    main()
