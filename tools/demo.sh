@@ -14,7 +14,7 @@ t0=$(date +%s)
 
 section() { echo; echo "=== [demo] $* ==="; }
 
-section "1/1 full-precision CIFAR ResNet-20 on scikit-learn digits (tools/train.py + tools/test.py)"
+section "1/2 full-precision CIFAR ResNet-20 on scikit-learn digits (tools/train.py + tools/test.py)"
 CFG=configs/demo/resnet20_1xb64-15e_digits.py
 "$PYTHON" tools/train.py "$CFG" --work-dir "$OUT/resnet20_digits"
 "$PYTHON" tools/test.py "$CFG" "$OUT/resnet20_digits/epoch_15.pth" \
@@ -23,6 +23,30 @@ CFG=configs/demo/resnet20_1xb64-15e_digits.py
 import json, sys
 m = json.load(open(sys.argv[1]))
 print(f"ResNet-20 (FP32) on digits, held-out top-1: {m['accuracy/top1']:.2f}%")
+PY
+
+section "2/2 RBNN: binary ResNet-20 on digits, its twins, and the bit-packed deploy model"
+acc() {  # config work_dir label
+  "$PYTHON" tools/train.py "$1" --work-dir "$2"
+  "$PYTHON" tools/test.py "$1" "$2/epoch_40.pth" --work-dir "$2" --out "$2/test_metrics.json"
+  "$PYTHON" -c "import json,sys; print(f'{sys.argv[2]}: {json.load(open(sys.argv[1]))[\"accuracy/top1\"]:.2f}%')" \
+      "$2/test_metrics.json" "$3" >> "$SUMMARY"
+}
+acc configs/rbnn/rbnn_resnet20-1w1a_1xb64-40e_digits.py "$OUT/rbnn_digits" \
+    "RBNN ResNet-20 (1-bit weights and activations) on digits, held-out top-1"
+acc configs/rbnn/bnn_resnet20-1w1a_1xb64-40e_digits.py "$OUT/bnn_digits" \
+    "  plain sign/STE binary twin (no rotation, no k/t schedule)       "
+acc configs/rbnn/resnet20-fp_1xb64-40e_digits.py "$OUT/fp_digits" \
+    "  full-precision twin                                             "
+"$PYTHON" tools/deployment/binary_deploy.py configs/rbnn/rbnn_resnet20-1w1a_1xb64-40e_digits.py \
+    "$OUT/rbnn_digits/epoch_40.pth" --out "$OUT/rbnn_digits/deploy.pth" --eval \
+    --json "$OUT/rbnn_digits/deploy.json"
+"$PYTHON" - "$OUT/rbnn_digits/deploy.json" >> "$SUMMARY" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(f"RBNN bit-packed deploy model (mmlean._ext XNOR-popcount): top-1 "
+      f"{d['deploy']['accuracy/top1']:.2f}% (simulated {d['simulated']['accuracy/top1']:.2f}%), "
+      f"{d['converted_layers']} binary convs, file {d['deploy_bytes'] / 1e3:.0f} kB")
 PY
 
 echo

@@ -14,6 +14,7 @@ __all__ = [
 ]
 
 from .deploy import (PackedBinaryConv2d, UnsupportedLayerError,  # noqa: E402
-                     convert_to_deploy)
+                     convert_to_deploy, load_deploy, save_deploy)
 
-__all__ += ['PackedBinaryConv2d', 'UnsupportedLayerError', 'convert_to_deploy']
+__all__ += ['PackedBinaryConv2d', 'UnsupportedLayerError', 'convert_to_deploy',
+            'save_deploy', 'load_deploy']

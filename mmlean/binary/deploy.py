@@ -56,10 +56,8 @@ class PackedBinaryConv2d(nn.Module):
                                   self.out_channels, self.in_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.threshold == 'mean':
-            thr = x.mean(dim=(1, 2, 3))
-        else:
-            thr = x.new_zeros(x.shape[0])
+        # None: the op computes the per-sample mean itself (one pass, no dispatch)
+        thr = None if self.threshold == 'mean' else x.new_zeros(x.shape[0])
         return binary_conv2d(x, thr, self.packed, self.stride, self.padding,
                              self.scale, self.bias)
 
@@ -171,3 +169,32 @@ def _set_module(model: nn.Module, name: str, new: nn.Module) -> None:
     parent_name, _, child = name.rpartition('.')
     parent = model.get_submodule(parent_name) if parent_name else model
     setattr(parent, child, new)
+
+
+def save_deploy(model: nn.Module, path: str) -> int:
+    """Save a converted model's state_dict atomically; returns the file size.
+
+    The file holds tensors only (packed int64 words, int32 counts, floats), so
+    it loads with ``torch.load(weights_only=True)``.
+    """
+    import io
+
+    from mmlean.compat.atomic_write import atomic_write_bytes
+    buf = io.BytesIO()
+    torch.save(model.state_dict(), buf)
+    atomic_write_bytes(buf.getvalue(), path)
+    return len(buf.getvalue())
+
+
+def load_deploy(model: nn.Module, path: str, sample: torch.Tensor,
+                fuse_bn: bool = True) -> nn.Module:
+    """Rebuild the deploy structure on a freshly built ``model`` (same config)
+    and load the packed weights of ``path`` into it (weights_only)."""
+    from mmlean.compat.checkpoint import safe_load
+    convert_to_deploy(model, sample=sample, fuse_bn=fuse_bn)
+    state = safe_load(path)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(f'{path} does not match the deploy structure of this config: '
+                         f'missing keys {missing[:5]}, unexpected keys {unexpected[:5]}')
+    return model.eval()

@@ -62,6 +62,8 @@ def binary_conv2d_reference(x, threshold, packed: PackedBinaryWeight, stride=1,
                             padding=0, scale=None, bias=None, int_output=False):
     """Pure-PyTorch :func:`binary_conv2d` (float conv of +-1 values: the sums
     are integers below 2**24, so they are exact in float32)."""
+    if threshold is None:
+        threshold = x.mean(dim=(1, 2, 3))
     xs = torch.where(x < threshold.view(-1, 1, 1, 1), -1.0, 1.0)
     w = unpack_binary_weight(packed).to(x.device)
     y = F.conv2d(xs, w, None, stride, padding)
@@ -74,7 +76,7 @@ def binary_conv2d_reference(x, threshold, packed: PackedBinaryWeight, stride=1,
     return y.contiguous(memory_format=torch.channels_last)
 
 
-def binary_conv2d(x: torch.Tensor, threshold: torch.Tensor, packed: PackedBinaryWeight,
+def binary_conv2d(x: torch.Tensor, threshold: Optional[torch.Tensor], packed: PackedBinaryWeight,
                   stride: int = 1, padding: int = 0,
                   scale: Optional[torch.Tensor] = None,
                   bias: Optional[torch.Tensor] = None,
@@ -83,7 +85,8 @@ def binary_conv2d(x: torch.Tensor, threshold: torch.Tensor, packed: PackedBinary
 
     Args:
         x (Tensor): float32 (N, Cin, H, W); channels_last is fastest on the CPU.
-        threshold (Tensor): float32 (N,).
+        threshold (Tensor, optional): float32 (N,); None means the
+            per-sample mean over (C, H, W), computed inside the op.
         packed (PackedBinaryWeight): from :func:`pack_binary_weight`.
         stride, padding (int): as ``F.conv2d`` (zero padding).
         scale, bias (Tensor, optional): float32 (Cout,) epilogue.
@@ -100,7 +103,8 @@ def binary_conv2d(x: torch.Tensor, threshold: torch.Tensor, packed: PackedBinary
         return binary_conv2d_reference(x, threshold, packed, stride, padding,
                                        scale, bias, int_output)
     return ext_module.binary_conv2d(
-        x.float(), threshold.float().contiguous(), packed.blocked, packed.neg_count,
+        x.float(), None if threshold is None else threshold.float(),
+        packed.blocked, packed.neg_count,
         packed.out_channels, int(stride), int(padding),
         None if scale is None else scale.float(),
         None if bias is None else bias.float(), bool(int_output))

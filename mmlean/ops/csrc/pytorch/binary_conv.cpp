@@ -5,8 +5,10 @@
 //
 //   input           float32 (N, Cin, H, W), any layout (channels_last is fastest
 //                   on the CPU: it is packed without a transpose).
-//   threshold       float32 (N,): input[n] packs as -1 where input < threshold[n]
-//                   (RBNN's per-sample standardization reduces to the mean).
+//   threshold       float32 (N,) or None: input[n] packs as -1 where
+//                   input < threshold[n]; None uses the per-sample mean over
+//                   (C, H, W), computed in the op (RBNN's per-sample
+//                   standardization reduces to comparing with the mean).
 //   weight_blocked  int64 (ceil(Cout/8), KH, KW, ceil(Cin/64), 8): the sign bits
 //                   of the +-1 weight, 8 output channels per innermost block
 //                   (channels past Cout are 0).
@@ -30,7 +32,7 @@ at::Tensor binary_conv2d_impl(const at::Tensor& input, const at::Tensor& thresho
                               padding);
 }
 
-at::Tensor binary_conv2d(const at::Tensor& input, const at::Tensor& threshold,
+at::Tensor binary_conv2d(const at::Tensor& input, const c10::optional<at::Tensor>& threshold,
                          const at::Tensor& weight_blocked, const at::Tensor& weight_neg,
                          int64_t out_channels, int64_t stride, int64_t padding,
                          const c10::optional<at::Tensor>& scale,
@@ -53,8 +55,10 @@ at::Tensor binary_conv2d(const at::Tensor& input, const at::Tensor& threshold,
                   weight_neg.size(0) == kh && weight_neg.size(1) == kw &&
                   weight_neg.size(2) == weight_blocked.size(0) * 8,
               "binary_conv2d: weight_neg must be int32 (KH, KW, ceil(Cout/8)*8)");
-  TORCH_CHECK(threshold.scalar_type() == at::kFloat && threshold.numel() == n,
-              "binary_conv2d: threshold must be float32 (N,)");
+  at::Tensor thr = threshold.has_value() ? threshold->contiguous() : at::Tensor();
+  if (thr.defined())
+    TORCH_CHECK(thr.scalar_type() == at::kFloat && thr.numel() == n,
+                "binary_conv2d: threshold must be float32 (N,) or None (per-sample mean)");
   TORCH_CHECK(stride >= 1 && padding >= 0, "binary_conv2d: bad stride/padding");
   const int64_t ho = (h + 2 * padding - kh) / stride + 1;
   const int64_t wo = (w + 2 * padding - kw) / stride + 1;
@@ -69,6 +73,6 @@ at::Tensor binary_conv2d(const at::Tensor& input, const at::Tensor& threshold,
                           input.options().dtype(int_output ? at::kInt : at::kFloat)
                               .memory_format(at::MemoryFormat::ChannelsLast));
   if (n == 0) return output;
-  return binary_conv2d_impl(input, threshold.contiguous(), weight_blocked.contiguous(),
+  return binary_conv2d_impl(input, thr, weight_blocked.contiguous(),
                             weight_neg.contiguous(), s, b, output, cin, stride, padding);
 }

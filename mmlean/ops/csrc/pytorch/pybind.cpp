@@ -5,7 +5,7 @@
 
 at::Tensor sign_pack(const at::Tensor& input);
 at::Tensor sign_unpack(const at::Tensor& packed, int64_t channels);
-at::Tensor binary_conv2d(const at::Tensor& input, const at::Tensor& threshold,
+at::Tensor binary_conv2d(const at::Tensor& input, const c10::optional<at::Tensor>& threshold,
                          const at::Tensor& weight_blocked, const at::Tensor& weight_neg,
                          int64_t out_channels, int64_t stride, int64_t padding,
                          const c10::optional<at::Tensor>& scale,

@@ -80,6 +80,7 @@ at::Tensor binary_conv2d_cuda(const at::Tensor& input, const at::Tensor& thresho
   const at::cuda::CUDAGuard guard(input.device());
   auto stream = at::cuda::getCurrentCUDAStream();
   const at::Tensor x = input.contiguous(at::MemoryFormat::ChannelsLast);
+  const at::Tensor thr = threshold.defined() ? threshold : x.mean({1, 2, 3}).contiguous();
   const int64_t n = x.size(0), h = x.size(2), w = x.size(3), cin = in_channels;
   const int64_t words = (cin + 63) / 64;
   const int64_t kh = weight_blocked.size(1), kw = weight_blocked.size(2);
@@ -88,7 +89,7 @@ at::Tensor binary_conv2d_cuda(const at::Tensor& input, const at::Tensor& thresho
   const int threads = 256;
   const int64_t pack_total = n * h * w * words;
   pack_nhwc_kernel<<<(pack_total + threads - 1) / threads, threads, 0, stream>>>(
-      x.data_ptr<float>(), threshold.data_ptr<float>(), n, h, w, cin, words, padding, hp, wp,
+      x.data_ptr<float>(), thr.data_ptr<float>(), n, h, w, cin, words, padding, hp, wp,
       reinterpret_cast<unsigned long long*>(xp.data_ptr<int64_t>()));
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   const int64_t ho = output.size(2), wo = output.size(3), cout = output.size(1);
