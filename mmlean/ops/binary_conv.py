@@ -9,6 +9,7 @@ is the same computation in plain PyTorch, used without the extension and in test
 """
 from typing import NamedTuple, Optional
 
+import logging
 import torch
 import torch.nn.functional as F
 
@@ -17,6 +18,23 @@ from mmlean.utils.ext_loader import load_ext
 from .bitpack import sign_pack, sign_unpack
 
 ext_module = load_ext('_ext', ['binary_conv2d'])
+_ISA_LOGGED = False
+
+
+def _log_isa_once() -> None:
+    """Say once per process when the binary conv runs a slower CPU path."""
+    global _ISA_LOGGED
+    if _ISA_LOGGED or ext_module is None:
+        return
+    _ISA_LOGGED = True
+    isa, best = ext_module.cpu_isa(), ext_module.cpu_isa_detected()
+    if isa != 'avx512_vpopcntdq':
+        from mmengine.logging import print_log
+        why = (f'capped by MMLEAN_CPU_ISA (the CPU supports {best})' if isa != best
+               else 'this CPU has no AVX-512 VPOPCNTDQ')
+        print_log(f'mmlean binary conv: using the {isa} path ({why}); it is several '
+                  'times slower than the AVX-512 VPOPCNTDQ path', logger='current',
+                  level=logging.WARNING)
 
 
 class PackedBinaryWeight(NamedTuple):
@@ -102,6 +120,8 @@ def binary_conv2d(x: torch.Tensor, threshold: Optional[torch.Tensor], packed: Pa
     if not use_ext:
         return binary_conv2d_reference(x, threshold, packed, stride, padding,
                                        scale, bias, int_output)
+    if not x.is_cuda:
+        _log_isa_once()
     return ext_module.binary_conv2d(
         x.float(), None if threshold is None else threshold.float(),
         packed.blocked, packed.neg_count,

@@ -5,6 +5,7 @@ Used by tools/train.py and tools/test.py: a missing config, a failing
 dataset path that does not exist is reported naming the file, the field and
 what was expected, instead of failing deep inside a run.
 """
+import logging
 import difflib
 import importlib
 import os.path as osp
@@ -82,7 +83,7 @@ def import_custom_modules(cfg: Config, path: str = '<config>') -> None:
             if custom.get('allow_failed_imports', False):
                 from mmengine.logging import print_log
                 print_log(f'{path}: custom_imports: {name!r} skipped: {err}',
-                          logger='current', level='WARNING')
+                          logger='current', level=logging.WARNING)
                 continue
             raise ConfigError(f'{path}: custom_imports: cannot import {name!r}: '
                               f'{err}') from None

@@ -5,6 +5,7 @@ prefix, so it cannot load another package's extension; this is the same
 function for the ``mmlean.`` prefix. Unlike mmcv, a missing extension is not
 an error: every op has a pure-PyTorch reference that runs instead.
 """
+import logging
 import importlib
 import os
 from types import ModuleType
@@ -35,7 +36,7 @@ def load_ext(name: str, funcs: Sequence[str]) -> Optional[ModuleType]:
             print_log(
                 f'mmlean.{name} is not built ({err}); mmlean ops run their '
                 'pure-PyTorch references. Build it with tools/setup_env.sh.',
-                logger='current', level='WARNING')
+                logger='current', level=logging.WARNING)
         return None
     missing = [f for f in funcs if not hasattr(ext, f)]
     if missing:

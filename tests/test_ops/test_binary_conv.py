@@ -138,3 +138,22 @@ def test_cuda_equals_reference(shape):
                                         packed.out_channels, packed.in_channels)
     got = bc.binary_conv2d(x.cuda(), thr.cuda(), cuda_packed, stride, padding, int_output=True)
     assert torch.equal(got.cpu().float(), direct_reference(x, weight, thr, stride, padding))
+
+
+@needs_ext
+def test_slower_isa_path_is_logged_once():
+    import os
+    import subprocess
+    import sys
+    code = ('import torch\n'
+            'from mmlean.ops import binary_conv as bc\n'
+            'p = bc.pack_binary_weight(torch.randn(8, 8, 3, 3))\n'
+            'for _ in range(3):\n'
+            '    bc.binary_conv2d(torch.randn(1, 8, 5, 5), None, p, 1, 1)\n')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         env=dict(os.environ, MMLEAN_CPU_ISA='avx2'))
+    assert out.returncode == 0, out.stderr[-2000:]
+    logs = out.stdout + out.stderr
+    expected = 'using the avx2 path' if 'avx2' in bc.ext_module.cpu_isa_detected() or \
+        bc.ext_module.cpu_isa_detected() == 'avx512_vpopcntdq' else 'using the scalar path'
+    assert logs.count(expected) == 1, logs[-2000:]

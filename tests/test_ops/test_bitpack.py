@@ -135,3 +135,22 @@ def test_every_isa_path_equals_reference(isa):
                          capture_output=True, text=True, check=True)
     chosen = out.stdout.strip().splitlines()[-1]
     assert chosen in (isa, 'scalar')  # never wider than the cap
+
+
+def test_references_run_when_the_extension_is_disabled():
+    """MMLEAN_DISABLE_EXT=1: every op falls back to its pure-PyTorch reference."""
+    import os
+    import subprocess
+    import sys
+    code = ('import torch\n'
+            'from mmlean.ops import bitpack, binary_conv\n'
+            'assert bitpack.ext_module is None and binary_conv.ext_module is None\n'
+            'x = torch.randn(2, 70, 5, 5)\n'
+            'assert bitpack.cpu_isa() == "reference"\n'
+            'p = binary_conv.pack_binary_weight(torch.randn(8, 70, 3, 3))\n'
+            'y = binary_conv.binary_conv2d(x, None, p, 1, 1, int_output=True)\n'
+            'print(int(y.abs().sum()))\n')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         env=dict(os.environ, MMLEAN_DISABLE_EXT='1'))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert int(out.stdout.strip()) > 0
