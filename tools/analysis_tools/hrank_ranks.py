@@ -1,0 +1,106 @@
+"""Compute HRank's average feature-map ranks for a model and plot them.
+
+    python tools/analysis_tools/hrank_ranks.py CONFIG [CHECKPOINT] --out ranks.json
+        [--num-batches 5] [--plot ranks.png] [--split train|test]
+
+CONFIG is an HRank config (its ``model.architecture`` is ranked) or any
+classifier config. The ranks are averaged over ``num-batches`` batches of the
+training loader (the official code: 5 batches of 128 augmented training
+images, in eval mode), per conv in the paper's order, and written as JSON for
+``model.rank_file``. ``--plot`` draws the per-layer mean/min/max rank (PNG).
+"""
+import argparse
+import os.path as osp
+import sys
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint', nargs='?', help='weights of the unpruned model')
+    parser.add_argument('--out', required=True, help='rank file (JSON) to write')
+    parser.add_argument('--num-batches', type=int, default=5)
+    parser.add_argument('--split', choices=['train', 'test'], default='train',
+                        help="loader to rank on (official: the training loader)")
+    parser.add_argument('--plot', help='also draw the ranks to this PNG')
+    return parser.parse_args(argv)
+
+
+def plot_ranks(ranks, path, title):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    names = list(ranks)
+    mean = [float(ranks[n].mean()) for n in names]
+    low = [float(ranks[n].min()) for n in names]
+    high = [float(ranks[n].max()) for n in names]
+    fig, ax = plt.subplots(figsize=(max(6, 0.22 * len(names) + 2), 4))
+    x = range(len(names))
+    ax.fill_between(x, low, high, alpha=0.25, label='min-max over filters')
+    ax.plot(x, mean, marker='o', ms=3, label='mean over filters')
+    ax.set_xticks(list(x))
+    ax.set_xticklabels([n.replace('backbone.', '') for n in names], rotation=90, fontsize=6)
+    ax.set_ylabel('average feature-map rank')
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import torch
+
+    import mmlean  # noqa: F401
+    from mmlean.utils.config import ConfigError, check_dataset_paths, load_config
+    loader_key = f'{args.split}_dataloader'
+    try:
+        cfg = load_config(args.config)
+        if args.checkpoint and not osp.isfile(args.checkpoint):
+            raise ConfigError(f'checkpoint not found: {args.checkpoint}')
+        if cfg.get(loader_key) is None:
+            raise ConfigError(f'{args.config} has no {loader_key}')
+        check_dataset_paths(cfg, args.config, (loader_key, ))
+    except ConfigError as err:
+        print(f'hrank_ranks.py: error: {err}', file=sys.stderr)
+        return 2
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner, load_checkpoint
+
+    import mmlean.projects.hrank  # noqa: F401
+    from mmlean.projects.hrank import collect_ranks, prune_units, save_ranks
+    from mmlean.projects.hrank.algorithm import HRank
+    DefaultScope.get_instance('hrank_ranks', scope_name=cfg.get('default_scope', 'mmpretrain'))
+    from mmengine.registry import MODELS
+    model = MODELS.build(cfg.model)
+    # an unpruned classifier checkpoint loads into the architecture; without
+    # one, the architecture's own init_cfg (e.g. Pretrained) is used
+    target = getattr(model, 'architecture', model)
+    if args.checkpoint:
+        load_checkpoint(target, args.checkpoint, map_location='cpu')
+    else:
+        model.init_weights()
+    units = model.units if isinstance(model, HRank) else prune_units(
+        getattr(model, 'architecture', model))
+    prefix = 'architecture.' if hasattr(model, 'architecture') else ''
+    layers = {u.conv: prefix + u.rank_layer for u in units}
+    select = {u.conv: u.rank_fn for u in units if u.rank_fn is not None}
+    loader = Runner.build_dataloader(cfg[loader_key])
+
+    def forward(batch):
+        data = model.data_preprocessor(batch, False)
+        model(data['inputs'], data.get('data_samples'), mode='tensor')
+
+    ranks = collect_ranks(model, loader, layers, forward, args.num_batches, select)
+    save_ranks(ranks, args.out, meta=dict(config=args.config, checkpoint=args.checkpoint,
+                                          num_batches=args.num_batches, split=args.split))
+    print(f'wrote the ranks of {len(ranks)} convs to {args.out}')
+    if args.plot:
+        plot_ranks(ranks, args.plot, osp.basename(args.config))
+        print(f'plot: {args.plot}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
