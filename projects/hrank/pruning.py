@@ -59,12 +59,25 @@ def _torch_pruning():
 def build_graph(model: nn.Module, example_inputs, forward_fn: Optional[Callable] = None):
     tp = _torch_pruning()
     was_training = model.training
-    model.eval()
+    # the graph is traced through autograd (and torch-pruning calls eval()):
+    # frozen parameters must take part in the trace too, so OpenMMLab
+    # backbones' frozen_stages (re-applied by their train()/eval()) are lifted
+    frozen = [p for p in model.parameters() if not p.requires_grad]
+    stages = {m: m.frozen_stages for m in model.modules() if hasattr(m, 'frozen_stages')}
     try:
-        with torch.enable_grad():  # the graph is traced through autograd
+        for m in stages:
+            m.frozen_stages = -1
+        for p in frozen:
+            p.requires_grad_(True)
+        model.eval()
+        with torch.enable_grad():
             return tp.DependencyGraph().build_dependency(
                 model, example_inputs=example_inputs, forward_fn=forward_fn, verbose=False)
     finally:
+        for m, value in stages.items():
+            m.frozen_stages = value
+        for p in frozen:
+            p.requires_grad_(False)
         model.train(was_training)
 
 
