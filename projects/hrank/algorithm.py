@@ -8,9 +8,9 @@ from mmengine.model import BaseModel
 from mmrazor.models.algorithms import BaseAlgorithm
 from mmrazor.registry import MODELS
 
-from .compress_rate import rates_for_layers
+from .compress_rate import rates_for_units
 from .pruning import (ChannelGroup, apply_masks, plan_groups, prune_physically,
-                      select_channels)
+                      resolve_targets, select_channels)
 from .ranks import load_ranks
 from .units import prune_units
 
@@ -69,7 +69,7 @@ class HRank(BaseAlgorithm):
         self.backbone_path = backbone_path
         self.trace_backbone_only = trace_backbone_only
         self.units = prune_units(self.architecture, backbone_path, prune_stream)
-        self.rates = rates_for_layers(compress_rate, [u.conv for u in self.units])
+        self.rates = rates_for_units(compress_rate, self.units)
         skipped = [u for u in self.units if not u.prunable and self.rates[u.conv] > 0]
         if skipped:
             print_log(f'HRank: {len(skipped)} convs keep all their filters (their rates are '
@@ -108,8 +108,14 @@ class HRank(BaseAlgorithm):
 
     # -- masks ----------------------------------------------------------------
     def _masks_to_groups(self):
+        changed = False
         for i, g in enumerate(self.groups):
-            g.kept = torch.nonzero(getattr(self, f'kept_mask_{i}')).flatten().tolist()
+            kept = torch.nonzero(getattr(self, f'kept_mask_{i}')).flatten().tolist()
+            changed |= kept != g.kept
+            g.kept = kept
+        if changed or any(g.targets is None for g in self.groups):
+            resolve_targets(self._trace_root(), self.groups, self._example(),
+                            self._forward_fn())
         return self.groups
 
     @torch.no_grad()

@@ -61,3 +61,18 @@ def rates_for_layers(spec: Union[str, Sequence[float], Dict[str, float]],
                          f'{len(layers)} prunable layers (one rate per layer, in '
                          'network order)')
     return dict(zip(layers, rates))
+
+
+def rates_for_units(spec, units, source: str = 'compress_rate') -> Dict[str, float]:
+    """:func:`rates_for_layers` for :class:`PruneUnit` lists: units with a
+    ``rate_index`` read that entry of the string (GoogLeNet: one rate per
+    Inception module), the others one entry each, in order."""
+    names = [u.conv for u in units]
+    if isinstance(spec, dict) or all(u.rate_index is None for u in units):
+        return rates_for_layers(spec, names, source)
+    rates = parse_compress_rate(spec)
+    slots = max(u.rate_index for u in units) + 1
+    if len(rates) != slots:
+        raise ValueError(f'{source} gives {len(rates)} rates but this model reads {slots} '
+                         '(one per stem/Inception module, in the official order)')
+    return {u.conv: rates[u.rate_index] for u in units}

@@ -41,6 +41,9 @@ class ChannelGroup:
     out_modules: List[str]   # every module whose output channels this prunes
     channels: int
     kept: Optional[List[int]] = None
+    # {module: its channel indices of the pruned channels}, for masking (a BN
+    # after a concatenation sees the channels at an offset)
+    targets: Optional[Dict[str, List[int]]] = None
 
     @property
     def convs(self) -> List[str]:
@@ -81,17 +84,52 @@ def build_graph(model: nn.Module, example_inputs, forward_fn: Optional[Callable]
         model.train(was_training)
 
 
+def _targets(graph, group) -> Dict[str, List[int]]:
+    targets = {}
+    for item in group:
+        module = getattr(item.dep.target, 'module', None)
+        name = graph._module2name.get(module)
+        if name is None:
+            continue
+        is_bn = isinstance(module, nn.modules.batchnorm._BatchNorm)
+        handler = getattr(item.dep.handler, '__name__', '')
+        if is_bn or (handler == 'prune_out_channels' and
+                     isinstance(module, (nn.Conv2d, nn.Linear))):
+            targets.setdefault(name, sorted(int(i) for i in item.idxs))
+    return targets
+
+
+def resolve_targets(model: nn.Module, groups: Sequence[ChannelGroup], example_inputs,
+                    forward_fn=None) -> None:
+    """Fill ``group.targets``: the exact parameter slices of the pruned channels."""
+    tp = _torch_pruning()
+    graph = build_graph(model, example_inputs, forward_fn)
+    for g in groups:
+        drop = sorted(set(range(g.channels)) - set(g.kept))
+        if not drop:
+            g.targets = {}
+            continue
+        conv = model.get_submodule(g.convs[0])
+        g.targets = _targets(graph, graph.get_pruning_group(
+            conv, tp.prune_conv_out_channels, idxs=drop))
+
+
 def _out_modules(graph, group) -> List[str]:
+    """Modules whose parameters produce the group's channels: the convs /
+    linears pruned on their output side, and every BatchNorm on those channels
+    (a BN after a concatenation is reached as an 'input' of the BN, but it is
+    channel-wise, so zeroing it silences the channel as well)."""
     names = []
     for item in group:
         dep = item.dep
         module = getattr(dep.target, 'module', None)
         name = graph._module2name.get(module)
         handler = getattr(dep.handler, '__name__', '')
-        if name is not None and handler == 'prune_out_channels' and \
-                isinstance(module, (nn.Conv2d, nn.Linear, nn.modules.batchnorm._BatchNorm)):
-            if name not in names:
-                names.append(name)
+        is_bn = isinstance(module, nn.modules.batchnorm._BatchNorm)
+        if name is None or not (is_bn or isinstance(module, (nn.Conv2d, nn.Linear))):
+            continue
+        if (is_bn or handler == 'prune_out_channels') and name not in names:
+            names.append(name)
     return names
 
 
@@ -141,15 +179,14 @@ def apply_masks(model: nn.Module, groups: Sequence[ChannelGroup]) -> None:
     pruned one does. Applied after every optimizer step while fine-tuning.
     """
     for g in groups:
-        drop = sorted(set(range(g.channels)) - set(g.kept))
-        if not drop:
-            continue
-        for name in g.out_modules:
+        if g.targets is None:
+            raise RuntimeError('apply_masks before resolve_targets')
+        for name, idxs in g.targets.items():
             module = model.get_submodule(name)
             if module.weight is not None:
-                module.weight[drop] = 0
+                module.weight[idxs] = 0
             if getattr(module, 'bias', None) is not None:
-                module.bias[drop] = 0
+                module.bias[idxs] = 0
 
 
 def prune_physically(model: nn.Module, groups: Sequence[ChannelGroup], example_inputs,

@@ -6,7 +6,8 @@ official compress-rate strings give one rate per conv in a fixed order
 (spec §2.2-2.3). :func:`prune_units` returns that order for the supported
 backbones, with module paths relative to the model passed in.
 """
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass
 from typing import Callable, List, Optional
 
 import torch.nn as nn
@@ -27,6 +28,9 @@ class PruneUnit:
         prunable (bool): False when the channels cannot be removed physically
             (see ``reason``); the rate is then reported and not applied.
         reason (str): why not prunable.
+        rate_index (int, optional): which entry of the paper's compress-rate
+            string applies (default: the unit's position). GoogLeNet's
+            string has one rate per Inception module.
     """
     conv: str
     rank_layer: str
@@ -34,7 +38,7 @@ class PruneUnit:
     stream: bool = False
     prunable: bool = True
     reason: str = ''
-    members: List[str] = field(default_factory=list)
+    rate_index: Optional[int] = None
 
 
 def _prefix(prefix, name):
@@ -100,6 +104,69 @@ def mmpretrain_resnet_units(backbone, prefix: str, prune_stream: bool = True) ->
     return units
 
 
+def _last_channels(output, count):
+    return output[:, -count:]
+
+
+def _channel_range(output, start, end):
+    return output[:, start:end]
+
+
+def cifar_densenet_units(backbone, prefix: str) -> List[PruneUnit]:
+    """CIFARDenseNet (DenseNet-40): stem, 12 dense convs, transition, ... (39).
+
+    A conv's maps are ranked where HRank ranks them: after the BN + ReLU of
+    the next layer that reads them, i.e. the last ``growth`` channels of that
+    layer's ReLU output (all channels for the stem and the transitions).
+    """
+    growth = backbone.growth
+    last = functools.partial(_last_channels, count=growth)
+    blocks = [getattr(backbone, f'dense{b}') for b in (1, 2, 3)]
+    units = [PruneUnit(_prefix(prefix, 'conv1'), _prefix(prefix, 'dense1.0.relu'))]
+    for b, block in enumerate(blocks, 1):
+        for j in range(len(block)):
+            if j + 1 < len(block):
+                reader = f'dense{b}.{j + 1}.relu'
+            else:
+                reader = f'trans{b}.relu' if b < 3 else 'relu'
+            units.append(PruneUnit(_prefix(prefix, f'dense{b}.{j}.conv1'),
+                                   _prefix(prefix, reader), rank_fn=last))
+        if b < 3:
+            units.append(PruneUnit(_prefix(prefix, f'trans{b}.conv1'),
+                                   _prefix(prefix, f'dense{b + 1}.0.relu')))
+    return units
+
+
+# official HRank: the rate of Inception module k is compress_rate[GOOGLENET_RATE[k]];
+# c4 and d4 both read index 6 (index 5 is never used), as in the released code
+GOOGLENET_RATE = dict(a3=1, b3=2, a4=3, b4=4, c4=6, d4=6, e4=7, a5=8, b5=9)
+
+
+def cifar_googlenet_units(backbone, prefix: str) -> List[PruneUnit]:
+    """CIFARGoogLeNet: the stem, then the four branch-output convs of each of
+    the nine Inception modules (the reduce convs are not pruned). A branch is
+    ranked on its channels of the module's output (after the max-pool that
+    follows b3 and e4), as the official code splits them."""
+    from mmlean.models.backbones.cifar_googlenet import INCEPTIONS
+    units = [PruneUnit(_prefix(prefix, 'pre_layers.0'), _prefix(prefix, 'pre_layers'),
+                       rate_index=0)]
+    pooled = {'b3': 'maxpool1', 'e4': 'maxpool2'}
+    for name, _ in INCEPTIONS:
+        module = getattr(backbone, f'inception_{name}')
+        reader = _prefix(prefix, pooled.get(name, f'inception_{name}'))
+        start = 0
+        for branch, width in zip(('branch1x1', 'branch3x3', 'branch5x5', 'branch_pool'),
+                                 module.splits):
+            seq = getattr(module, branch)
+            last_conv = max(i for i, m in enumerate(seq) if isinstance(m, nn.Conv2d))
+            units.append(PruneUnit(
+                _prefix(prefix, f'inception_{name}.{branch}.{last_conv}'), reader,
+                rank_fn=functools.partial(_channel_range, start=start, end=start + width),
+                rate_index=GOOGLENET_RATE[name]))
+            start += width
+    return units
+
+
 def prune_units(model: nn.Module, backbone_path: str = 'backbone',
                 prune_stream: bool = True) -> List[PruneUnit]:
     """The HRank units of ``model`` (a classifier/detector or a bare backbone).
@@ -109,12 +176,17 @@ def prune_units(model: nn.Module, backbone_path: str = 'backbone',
     """
     from mmpretrain.models.backbones import ResNet as PretrainResNet
 
-    from mmlean.models.backbones import CIFARResNet, CIFARVGG
+    from mmlean.models.backbones import (CIFARDenseNet, CIFARGoogLeNet, CIFARResNet,
+                                         CIFARVGG)
     backbone = model.get_submodule(backbone_path) if backbone_path else model
     if isinstance(backbone, CIFARResNet):
         return cifar_resnet_units(backbone, backbone_path)
     if isinstance(backbone, CIFARVGG):
         return cifar_vgg_units(backbone, backbone_path)
+    if isinstance(backbone, CIFARDenseNet):
+        return cifar_densenet_units(backbone, backbone_path)
+    if isinstance(backbone, CIFARGoogLeNet):
+        return cifar_googlenet_units(backbone, backbone_path)
     try:
         from mmdet.models.backbones import ResNet as DetResNet
     except ImportError:  # pragma: no cover
@@ -122,4 +194,5 @@ def prune_units(model: nn.Module, backbone_path: str = 'backbone',
     if isinstance(backbone, (PretrainResNet, DetResNet)) and hasattr(backbone, 'res_layers'):
         return mmpretrain_resnet_units(backbone, backbone_path, prune_stream)
     raise TypeError(f'HRank has no prune-unit table for backbone {type(backbone).__name__} '
-                    '(supported: CIFARResNet, CIFARVGG, mmpretrain/mmdet ResNet)')
+                    '(supported: CIFARResNet, CIFARVGG, CIFARDenseNet, CIFARGoogLeNet, '
+                    'mmpretrain/mmdet ResNet)')

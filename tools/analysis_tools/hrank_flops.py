@@ -26,6 +26,14 @@ PAPER = [
     ('VGG-16', 'configs/hrank/hrank_vgg16_1xb128-layerwise-30e_cifar10.py',
      (108.61e6, 2.64e6), (313.73e6, 14.98e6),
      "the official counter forces the 13th conv's rate to 0 and gives 116.63M / 4.81M"),
+    ('DenseNet-40', 'configs/hrank/hrank_densenet40_1xb64-layerwise-30e_cifar10.py',
+     (167.41e6, 0.66e6), (282.00e6, 1.04e6),
+     'the official pruned DenseNet is rebuilt with fewer input channels per layer; '
+     'compare the physical count'),
+    ('GoogLeNet', 'configs/hrank/hrank_googlenet_1xb128-layerwise-30e_cifar10.py',
+     (0.45e9, 1.86e6), (1.52e9, 6.15e6),
+     'the official pruned GoogLeNet is rebuilt with fewer input channels too; '
+     'compare the physical count'),
     ('ResNet-50 (ImageNet)', 'configs/hrank/hrank_resnet50_8xb32-oneshot-90e_in1k.py',
      (1.55e9, 13.77e6), (4.09e9, 25.50e6), ''),
 ]

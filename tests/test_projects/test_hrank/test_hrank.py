@@ -137,7 +137,15 @@ def randomize_bn(model):
           neck=dict(type='GlobalAveragePooling'),
           head=dict(type='LinearClsHead', num_classes=10, in_channels=2048)),
      '[0.2]+[0.8]*10+[0.8]*13+[0.55]*19+[0.45]*10', (3, 64, 64)),
-], ids=['resnet20', 'vgg16', 'resnet50'])
+    (dict(type='ImageClassifier', backbone=dict(type='CIFARDenseNet'),
+          neck=dict(type='GlobalAveragePooling'),
+          head=dict(type='LinearClsHead', num_classes=10, in_channels=456)),
+     '[0.0]+[0.1]*6+[0.7]*6+[0.0]+[0.1]*6+[0.7]*6+[0.0]+[0.1]*6+[0.7]*5+[0.0]', (3, 32, 32)),
+    (dict(type='ImageClassifier', backbone=dict(type='CIFARGoogLeNet'),
+          neck=dict(type='GlobalAveragePooling'),
+          head=dict(type='LinearClsHead', num_classes=10, in_channels=1024)),
+     '[0.10]+[0.8]*5+[0.85]+[0.8]*3', (3, 32, 32)),
+], ids=['resnet20', 'vgg16', 'resnet50', 'densenet40', 'googlenet'])
 def test_physically_pruned_equals_masked(arch, rate, shape):
     algo = build(arch, rate, input_shape=shape)
     torch.manual_seed(0)

@@ -1,0 +1,61 @@
+"""Learning check: HRank prunes a digits ResNet-20 to about half its FLOPs
+and the fine-tuned, physically pruned model stays within 2 points."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+
+def run(repo_root, *args):
+    env = dict(os.environ, OMP_NUM_THREADS='2')
+    out = subprocess.run([sys.executable, *args], cwd=repo_root, env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, (args, out.stderr[-3000:])
+    return out
+
+
+@pytest.mark.slow
+def test_hrank_prunes_half_the_flops_within_two_points(repo_root, tmp_path, capsys):
+    fp_cfg = 'configs/demo/resnet20_1xb64-15e_digits.py'
+    hr_cfg = 'configs/hrank/hrank_resnet20_1xb64-10e_digits.py'
+    fp_dir, hr_dir = str(tmp_path / 'fp'), str(tmp_path / 'hrank')
+    run(repo_root, 'tools/train.py', fp_cfg, '--work-dir', fp_dir)
+    fp_ckpt = osp.join(fp_dir, 'epoch_15.pth')
+    run(repo_root, 'tools/test.py', fp_cfg, fp_ckpt, '--work-dir', fp_dir,
+        '--out', osp.join(fp_dir, 'metrics.json'))
+    ranks = osp.join(hr_dir, 'ranks.json')
+    run(repo_root, 'tools/analysis_tools/hrank_ranks.py', hr_cfg, fp_ckpt, '--out', ranks,
+        '--plot', osp.join(hr_dir, 'ranks.png'))
+    assert osp.getsize(osp.join(hr_dir, 'ranks.png')) > 0
+    run(repo_root, 'tools/train.py', hr_cfg, '--work-dir', hr_dir, '--cfg-options',
+        f'model.rank_file={ranks}', f'model.architecture.init_cfg.checkpoint={fp_ckpt}')
+    summary = osp.join(hr_dir, 'export.json')
+    run(repo_root, 'tools/deployment/hrank_export.py', hr_cfg, osp.join(hr_dir, 'epoch_12.pth'),
+        '--out', osp.join(hr_dir, 'pruned.pth'), '--eval', '--json', summary)
+    base = json.load(open(osp.join(fp_dir, 'metrics.json')))['accuracy/top1']
+    res = json.load(open(summary))
+    pruned = res['pruned']['accuracy/top1']
+    with capsys.disabled():
+        print(f'\n[HRank digits] unpruned {base:.2f}%, pruned {pruned:.2f}%, MACs '
+              f'{res["macs_before"] / 1e6:.1f}M -> {res["macs_after"] / 1e6:.1f}M')
+    assert 0.45 <= res['macs_after'] / res['macs_before'] <= 0.55  # about half
+    assert res['pruned']['accuracy/top1'] == pytest.approx(res['masked']['accuracy/top1'])
+    assert pruned >= base - 2.0
+
+    # the exported file rebuilds the pruned model from the config (weights_only)
+    code = ('import torch, mmlean\n'
+            'import mmlean.projects.hrank as H\n'
+            'from mmengine.registry import init_default_scope\n'
+            'from mmrazor.registry import MODELS\n'
+            'from mmlean.utils.config import load_config\n'
+            f'cfg = load_config({hr_cfg!r})\n'
+            'cfg.model.architecture.pop("init_cfg")\n'
+            'init_default_scope("mmpretrain")\n'
+            'algo = MODELS.build(cfg.model)\n'
+            f'model = H.load_pruned(algo, {osp.join(hr_dir, "pruned.pth")!r})\n'
+            'print(model.backbone.layer1[0].conv1.out_channels)\n')
+    out = run(repo_root, '-c', code)
+    assert out.stdout.strip().splitlines()[-1] == '8'  # 16 - int(0.5 * 16)
