@@ -1,4 +1,5 @@
 """FLOPs/params: measured on the real graph (ptflops) and HRank's own formula."""
+import re
 from typing import Dict, Sequence, Tuple
 
 import torch
@@ -47,8 +48,10 @@ def hrank_formula(model: nn.Module, units: Sequence[PruneUnit], rates: Dict[str,
 
     Each conv keeps ``F - int(rate * F)`` output filters and *all* its input
     channels (the next layer's input reduction is not counted, as the README
-    says); a unit marked non-prunable still counts its rate here, because the
-    official code counts every rate of the string. Linear layers count weight
+    says), except DenseNet transitions, which the official counter charges
+    for the input channels their block pruned; a unit marked non-prunable
+    still counts its rate here, because the official code counts every rate
+    of the string. Linear layers count weight
     and bias operations; BatchNorm parameters are not counted (as in the
     official ``get_flops.py``).
     """
@@ -71,16 +74,32 @@ def hrank_formula(model: nn.Module, units: Sequence[PruneUnit], rates: Dict[str,
         for h in handles:
             h.remove()
     rate_of = {u.conv: rates.get(u.conv, 0.0) for u in units}
+
+    def pruned(name):
+        out = model.get_submodule(name).out_channels
+        return int(rate_of.get(name, 0.0) * out)  # int(cp_rate * F)
+
     macs = 0.0
     params = 0.0
     for name, module in model.named_modules():
         if isinstance(module, nn.Conv2d):
             out = module.out_channels
-            kept = out - int(rate_of.get(name, 0.0) * out)  # int(cp_rate * F) pruned
+            kept = out - pruned(name)
             k = module.kernel_size[0] * module.kernel_size[1]
             h, wd = sizes.get(name, (0, 0))
-            macs += module.in_channels // module.groups * kept * k * h * wd
-            params += sum(p.numel() for p in module.parameters(recurse=False)) * kept / out
+            cin = module.in_channels
+            match = re.search(r'(.*)trans(\d)\.conv1$', name)
+            if match:
+                # the official counter's DenseNet rule: a transition also loses
+                # the input channels its dense block pruned (last_prune_num)
+                prefix, b = match.group(1), int(match.group(2))
+                feeders = [f'{prefix}conv1' if b == 1 else f'{prefix}trans{b - 1}.conv1']
+                feeders += [u.conv for u in units if u.conv.startswith(f'{prefix}dense{b}.')]
+                cin -= sum(pruned(f) for f in feeders)
+            macs += cin // module.groups * kept * k * h * wd
+            params += module.weight.numel() * kept / out * cin / module.in_channels
+            if module.bias is not None:
+                params += kept
         elif isinstance(module, nn.Linear):
             macs += module.weight.numel() + (module.bias.numel() if module.bias is not None else 0)
             params += sum(p.numel() for p in module.parameters(recurse=False))

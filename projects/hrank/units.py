@@ -137,16 +137,18 @@ def cifar_densenet_units(backbone, prefix: str) -> List[PruneUnit]:
     return units
 
 
-# official HRank: the rate of Inception module k is compress_rate[GOOGLENET_RATE[k]];
-# c4 and d4 both read index 6 (index 5 is never used), as in the released code
-GOOGLENET_RATE = dict(a3=1, b3=2, a4=3, b4=4, c4=6, d4=6, e4=7, a5=8, b5=9)
+# the rate of Inception module k is compress_rate[GOOGLENET_RATE[k]] (index 0 is
+# the stem), as the official mask_googlenet reads it (compress_rate[cov_id - 1])
+GOOGLENET_RATE = dict(a3=1, b3=2, a4=3, b4=4, c4=5, d4=6, e4=7, a5=8, b5=9)
 
 
 def cifar_googlenet_units(backbone, prefix: str) -> List[PruneUnit]:
-    """CIFARGoogLeNet: the stem, then the four branch-output convs of each of
-    the nine Inception modules (the reduce convs are not pruned). A branch is
-    ranked on its channels of the module's output (after the max-pool that
-    follows b3 and e4), as the official code splits them."""
+    """CIFARGoogLeNet: the stem, then per Inception module the convs the
+    official ``mask_googlenet`` masks: the 1x1 branch, the 3x3 branch's 3x3
+    conv, *both* 3x3 convs of the "5x5" branch, and the pool branch's conv (the
+    1x1 reduce convs are not pruned). All are ranked on their branch's channels
+    of the module output (after the max-pool that follows b3 and e4), as the
+    official code splits them."""
     from mmlean.models.backbones.cifar_googlenet import INCEPTIONS
     units = [PruneUnit(_prefix(prefix, 'pre_layers.0'), _prefix(prefix, 'pre_layers'),
                        rate_index=0)]
@@ -158,11 +160,14 @@ def cifar_googlenet_units(backbone, prefix: str) -> List[PruneUnit]:
         for branch, width in zip(('branch1x1', 'branch3x3', 'branch5x5', 'branch_pool'),
                                  module.splits):
             seq = getattr(module, branch)
-            last_conv = max(i for i, m in enumerate(seq) if isinstance(m, nn.Conv2d))
-            units.append(PruneUnit(
-                _prefix(prefix, f'inception_{name}.{branch}.{last_conv}'), reader,
-                rank_fn=functools.partial(_channel_range, start=start, end=start + width),
-                rate_index=GOOGLENET_RATE[name]))
+            convs = [i for i, m in enumerate(seq) if isinstance(m, nn.Conv2d)]
+            # the output conv; the 5x5 branch also its middle 3x3 conv
+            chosen = convs[-2:] if branch == 'branch5x5' else convs[-1:]
+            for idx in chosen:
+                units.append(PruneUnit(
+                    _prefix(prefix, f'inception_{name}.{branch}.{idx}'), reader,
+                    rank_fn=functools.partial(_channel_range, start=start, end=start + width),
+                    rate_index=GOOGLENET_RATE[name]))
             start += width
     return units
 
