@@ -8,8 +8,10 @@ from mmengine.model import BaseModel
 from mmrazor.models.algorithms import BaseAlgorithm
 from mmrazor.registry import MODELS
 
+from mmlean.utils.algorithm import classifier_defaults
+
 from .compress_rate import rates_for_units
-from .pruning import (ChannelGroup, apply_masks, plan_groups, prune_physically,
+from .pruning import (apply_masks, plan_groups, prune_physically,
                       resolve_targets, select_channels)
 from .ranks import load_ranks
 from .units import prune_units
@@ -57,12 +59,8 @@ class HRank(BaseAlgorithm):
                  backbone_path: str = 'backbone', prune_stream: bool = True,
                  trace_backbone_only: bool = False,
                  data_preprocessor=None, init_cfg=None):
-        if isinstance(architecture, dict):
-            architecture = dict(architecture)
-            architecture.setdefault('_scope_', 'mmpretrain')
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = dict(data_preprocessor)
-            data_preprocessor.setdefault('type', 'mmpretrain.ClsDataPreprocessor')
+        architecture, data_preprocessor = classifier_defaults(architecture,
+                                                              data_preprocessor)
         super().__init__(architecture, data_preprocessor, init_cfg)
         self.rank_file = rank_file
         self.input_shape = tuple(input_shape)

@@ -8,6 +8,7 @@ from mmrazor.models.algorithms import BaseAlgorithm
 from mmrazor.registry import MODELS
 
 from mmlean.binary import BinaryConv2d, RBNNConv2d
+from mmlean.utils.algorithm import classifier_defaults
 
 CONV_TYPES = {'RBNNConv2d': RBNNConv2d, 'BinaryConv2d': BinaryConv2d}
 
@@ -91,13 +92,8 @@ class RBNN(BaseAlgorithm):
                  conv_cfg: Optional[dict] = None,
                  keep_fp: Sequence[str] = (), keep_first_conv: bool = True,
                  data_preprocessor=None, init_cfg=None):
-        if isinstance(architecture, dict):
-            architecture = dict(architecture)
-            architecture.setdefault('_scope_', 'mmpretrain')
-        if isinstance(data_preprocessor, dict):
-            # a top-level mmpretrain `data_preprocessor` (no type) lands here
-            data_preprocessor = dict(data_preprocessor)
-            data_preprocessor.setdefault('type', 'mmpretrain.ClsDataPreprocessor')
+        architecture, data_preprocessor = classifier_defaults(architecture,
+                                                              data_preprocessor)
         super().__init__(architecture, data_preprocessor, init_cfg)
         self.conv_cfg = dict(type='RBNNConv2d') if conv_cfg is None else dict(conv_cfg)
         self.binarized = binarize_convs(self.architecture, self.conv_cfg, keep_fp,

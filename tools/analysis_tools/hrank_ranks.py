@@ -50,7 +50,6 @@ def plot_ranks(ranks, path, title):
 
 def main(argv=None):
     args = parse_args(argv)
-    import torch
 
     import mmlean  # noqa: F401
     from mmlean.utils.config import ConfigError, check_dataset_paths, load_config

@@ -12,10 +12,8 @@ model from the same config and call ``mmlean.binary.load_deploy``.
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
-import tempfile
 
 
 def parse_args(argv=None):
@@ -46,16 +44,8 @@ def main(argv=None):
     except ConfigError as err:
         print(f'binary_deploy.py: error: {err}', file=sys.stderr)
         return 2
-    from mmengine.runner import Runner
-    cfg.work_dir = tempfile.mkdtemp(prefix='binary_deploy_')
-    cfg.load_from = args.checkpoint
-    cfg.resume = False
-    cfg.train_dataloader = cfg.train_cfg = cfg.optim_wrapper = cfg.param_scheduler = None
-    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
-    cfg.custom_hooks = [h for h in cfg.get('custom_hooks', []) or []
-                        if h.get('type') == 'ProgressBarHook']
-    runner = Runner.from_cfg(cfg)
-    runner.load_checkpoint(args.checkpoint)
+    from mmlean.utils.runner import build_eval_runner
+    runner = build_eval_runner(cfg, args.checkpoint, work_dir_prefix='binary_deploy_')
     model = runner.model
     target = getattr(model, 'architecture', model)
     if not any(isinstance(m, BinaryConv2d) for m in target.modules()):

@@ -15,7 +15,6 @@ import argparse
 import json
 import os.path as osp
 import sys
-import tempfile
 
 
 def parse_args(argv=None):
@@ -44,20 +43,12 @@ def main(argv=None):
     except ConfigError as err:
         print(f'hrank_export.py: error: {err}', file=sys.stderr)
         return 2
-    from mmengine.runner import Runner
-
     import mmlean.projects.hrank  # noqa: F401
     from mmlean.compat.atomic_write import atomic_write_bytes
     from mmlean.projects.hrank.flops import conv_linear_complexity
-    cfg.work_dir = tempfile.mkdtemp(prefix='hrank_export_')
-    cfg.load_from = args.checkpoint
-    cfg.resume = False
-    cfg.train_dataloader = cfg.train_cfg = cfg.optim_wrapper = cfg.param_scheduler = None
-    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
-    cfg.custom_hooks = [h for h in cfg.get('custom_hooks', []) or []
-                        if h.get('type') in ('ProgressBarHook', 'HRankHook')]
-    runner = Runner.from_cfg(cfg)
-    runner.load_checkpoint(args.checkpoint)
+    from mmlean.utils.runner import build_eval_runner
+    runner = build_eval_runner(cfg, args.checkpoint, ('ProgressBarHook', 'HRankHook'),
+                               'hrank_export_')
     algo = runner.model
     if not algo.prepared:
         print(f'hrank_export.py: error: {args.checkpoint} holds no HRank filter choice '
