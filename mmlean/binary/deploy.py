@@ -97,13 +97,14 @@ def _bn_consumers(model: nn.Module, sample: torch.Tensor,
                   names: List[str]) -> Dict[str, str]:
     """{binary conv name: BN name} for BNs whose input is that conv's output."""
     produced, consumed, handles = {}, {}, []
-    alive = []  # keep outputs alive so their ids are not reused during the pass
+    alive = []  # every recorded tensor stays alive, so no id is reused during the pass
 
     def record(name, output):
         alive.append(output)
         produced.setdefault(id(output), name)
 
     def record_input(name, inputs):  # must return None: a value would replace the input
+        alive.append(inputs[0])  # kept alive too, or a later output could reuse its id
         consumed.setdefault(name, id(inputs[0]))
 
     modules = dict(model.named_modules())
