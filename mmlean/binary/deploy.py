@@ -124,7 +124,8 @@ def _bn_consumers(model: nn.Module, sample: torch.Tensor,
     pairs = {}
     for bn_name, tensor_id in consumed.items():
         conv_name = produced.get(tensor_id)
-        if conv_name is not None and conv_name not in pairs:
+        if (conv_name is not None and conv_name not in pairs
+                and modules[bn_name].num_features == modules[conv_name].out_channels):
             pairs[conv_name] = bn_name
     return pairs
 

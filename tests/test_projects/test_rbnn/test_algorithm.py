@@ -1,6 +1,8 @@
 """RBNN algorithm over MMPretrain classifiers, its hook, and DDP consistency."""
-import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -90,25 +92,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def _ddp_worker(rank, world, port, out_dir):
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), RANK=str(rank),
-                      WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
-    torch.distributed.init_process_group('gloo', rank=rank, world_size=world)
-    torch.manual_seed(100 + rank)  # every rank starts from different rotations
-    model = small_rbnn()
-    with torch.no_grad():  # and slightly different weights (e.g. SVD noise)
-        for m in model.modules():
-            if isinstance(m, RBNNConv2d):
-                m.weight.add_(1e-3 * rank * torch.randn_like(m.weight))
-    RBNNHook.update_rotations(model)
-    state = {n: b for n, b in model.named_buffers() if n.endswith(('R1', 'R2'))}
-    torch.save(state, os.path.join(out_dir, f'rank{rank}.pth'))
-    torch.distributed.destroy_process_group()
-
-
 @pytest.mark.slow
 def test_rotations_identical_on_every_rank_under_ddp(tmp_path):
-    torch.multiprocessing.spawn(_ddp_worker, args=(2, free_port(), str(tmp_path)), nprocs=2)
+    worker = Path(__file__).with_name('ddp_rotation_worker.py')
+    subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
+                    '--master_port', str(free_port()), str(worker), str(tmp_path)],
+                   check=True, timeout=600)
     r0 = torch.load(tmp_path / 'rank0.pth', weights_only=True)
     r1 = torch.load(tmp_path / 'rank1.pth', weights_only=True)
     assert r0.keys() == r1.keys() and len(r0) == 2 * 6
