@@ -7,13 +7,15 @@ no-op. The fixes:
 * :mod:`.mmrazor_compat` -- ``import mmrazor.models`` on torch >= 2.0 (its
   torch-1.13 quantization backend is made inert; mmlean does not use it) and
   an ``mmcls`` alias serving mmpretrain under the old names.
+* :mod:`.mmagic_compat` -- mmagic's dataset transforms import without the
+  optional albumentations.
 * :mod:`.checkpoint` -- mmengine checkpoints load with
   ``torch.load(weights_only=True)`` and an explicit allow-list.
 * :mod:`.atomic_write` -- checkpoints are written atomically.
 * :mod:`.distributed` -- ``--launcher pytorch`` on machines without CUDA.
 * :mod:`.numpy_aliases` -- ``np.bool8`` on numpy 2.
 """
-from . import (atomic_write, checkpoint, distributed, mmrazor_compat,
+from . import (atomic_write, checkpoint, distributed, mmagic_compat, mmrazor_compat,
                numpy_aliases)
 
 _APPLIED = {}
@@ -25,6 +27,7 @@ def apply_all() -> dict:
         return dict(_APPLIED)
     for name, module in (('numpy_aliases', numpy_aliases),
                          ('mmrazor', mmrazor_compat),
+                         ('mmagic', mmagic_compat),
                          ('checkpoint', checkpoint),
                          ('atomic_write', atomic_write),
                          ('distributed', distributed)):

@@ -52,6 +52,11 @@ def int8_conv(conv: QuantConv2d, out_scale: float, relu: bool = False):
     return q
 
 
-def quantize_act(x: torch.Tensor, scale: float) -> torch.Tensor:
-    """FP32 activations onto the symmetric grid of step ``scale`` (quint8, zp 128)."""
-    return torch.quantize_per_tensor(x, scale, ACT_ZERO_POINT, torch.quint8)
+def quantize_act(x: torch.Tensor, scale: float, qmax: int = 127) -> torch.Tensor:
+    """FP32 activations onto the symmetric grid ``{-qmax..qmax} * scale`` (quint8, zp 128).
+
+    Clamped first, as the fake quantizer clamps to +-alpha (quint8 alone
+    would keep -128).
+    """
+    bound = qmax * scale
+    return torch.quantize_per_tensor(x.clamp(-bound, bound), scale, ACT_ZERO_POINT, torch.quint8)

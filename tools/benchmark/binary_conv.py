@@ -19,39 +19,17 @@ import os
 import statistics
 import subprocess
 import sys
-import time
+
 
 import torch
 import torch.nn as nn
+
+from mmlean.utils.benchmark import timeit
 
 SHAPES = [  # (cin, cout, hw_in, stride)
     (64, 64, 56, 1), (128, 128, 28, 1), (256, 256, 14, 1), (512, 512, 7, 1),
     (64, 128, 56, 2), (128, 256, 28, 2), (256, 512, 14, 2),
 ]
-
-
-def timeit(fns, reps, warmup=5, block=3):
-    """Interleaved timing in blocks: {name: [seconds...]}.
-
-    Each repetition runs every candidate ``block`` times in a row and keeps
-    the last call, so a candidate is timed with its own data in cache, as a
-    layer is in a network (its input was just written by the previous layer);
-    the candidates alternate block by block, so drift hits them alike.
-    (Single-call interleaving would time every op with caches flushed by the
-    others, which penalizes the fastest op most.)
-    """
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
-    times = {name: [] for name in fns}
-    for _ in range(reps):
-        for name, fn in fns.items():
-            for _ in range(block - 1):
-                fn()
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    return times
 
 
 def int8_conv(weight, bias, stride, engine):

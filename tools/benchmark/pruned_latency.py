@@ -12,28 +12,15 @@ import argparse
 import os.path as osp
 import statistics
 import sys
-import time
+
+
+from mmlean.utils.benchmark import timeit  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CASES = [
     ('ResNet-56, paper rates (-50% FLOPs)', 'configs/hrank/hrank_resnet56_1xb128-layerwise-30e_cifar10.py', 1.3),
     ('VGG-16, paper rates (-65% FLOPs)', 'configs/hrank/hrank_vgg16_1xb128-layerwise-30e_cifar10.py', 1.8),
 ]
-
-
-def timeit(fns, reps, warmup=10, block=3):
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
-    times = {k: [] for k in fns}
-    for _ in range(reps):
-        for k, fn in fns.items():
-            for _ in range(block - 1):
-                fn()
-            t0 = time.perf_counter()
-            fn()
-            times[k].append(time.perf_counter() - t0)
-    return times
 
 
 def build(config):
@@ -92,7 +79,7 @@ def main():
             fns[key] = lambda m=model: m(x, mode='tensor')
             fns[key + '_cl'] = lambda m=cl: m(x_cl, mode='tensor')
         with torch.no_grad():
-            times = timeit(fns, args.reps)
+            times = timeit(fns, args.reps, warmup=10)
         mins = {k: min(v) * 1e3 for k, v in times.items()}
         meds = {k: statistics.median(v) * 1e3 for k, v in times.items()}
         speed = mins['original'] / mins['pruned']

@@ -1,0 +1,15 @@
+# PAMS training schedule (official main.py/option.py, spec pams.md Sec. 5):
+# 30 "epochs" of 1000 iterations, batch 16, Adam(0.9, 0.999), lr 1e-4 for the
+# weights and 1e-2 for every alpha (lr_mult 100, no decay), halved every 10
+# epochs; alpha initialised from the data during epoch 1. Names carry a
+# pams_ prefix (see pams_sisr_x4_test.py).
+pams_train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=30000,
+                      val_interval=1000)
+pams_optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    optimizer=dict(type='Adam', lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0),
+    paramwise_cfg=dict(custom_keys={'.alpha': dict(lr_mult=100.0, decay_mult=0.0)}))
+pams_param_scheduler = dict(
+    _delete_=True, type='MultiStepLR', by_epoch=False, milestones=[10000, 20000], gamma=0.5)
+pams_custom_hooks = [dict(type='PAMSCalibrationHook', calib_iters=1000)]
