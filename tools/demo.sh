@@ -14,7 +14,7 @@ t0=$(date +%s)
 
 section() { echo; echo "=== [demo] $* ==="; }
 
-section "1/3 full-precision CIFAR ResNet-20 on scikit-learn digits (tools/train.py + tools/test.py)"
+section "1/4 full-precision CIFAR ResNet-20 on scikit-learn digits (tools/train.py + tools/test.py)"
 CFG=configs/demo/resnet20_1xb64-15e_digits.py
 "$PYTHON" tools/train.py "$CFG" --work-dir "$OUT/resnet20_digits"
 "$PYTHON" tools/test.py "$CFG" "$OUT/resnet20_digits/epoch_15.pth" \
@@ -25,7 +25,7 @@ m = json.load(open(sys.argv[1]))
 print(f"ResNet-20 (FP32) on digits, held-out top-1: {m['accuracy/top1']:.2f}%")
 PY
 
-section "2/3 RBNN: binary ResNet-20 on digits, its twins, and the bit-packed deploy model"
+section "2/4 RBNN: binary ResNet-20 on digits, its twins, and the bit-packed deploy model"
 acc() {  # config work_dir label
   "$PYTHON" tools/train.py "$1" --work-dir "$2"
   "$PYTHON" tools/test.py "$1" "$2/epoch_40.pth" --work-dir "$2" --out "$2/test_metrics.json"
@@ -49,7 +49,7 @@ print(f"RBNN bit-packed deploy model (mmlean._ext XNOR-popcount): top-1 "
       f"{d['converted_layers']} binary convs, file {d['deploy_bytes'] / 1e3:.0f} kB")
 PY
 
-section "3/3 HRank: rank the filters of the digits ResNet-20, prune to ~half its FLOPs, fine-tune, export"
+section "3/4 HRank: rank the filters of the digits ResNet-20, prune to ~half its FLOPs, fine-tune, export"
 HR="$OUT/hrank_digits"
 HCFG=configs/hrank/hrank_resnet20_1xb64-10e_digits.py
 FP_CKPT="$OUT/resnet20_digits/epoch_15.pth"
@@ -65,6 +65,44 @@ d, base = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 print(f"HRank ResNet-20 on digits, physically pruned: top-1 {d['pruned']['accuracy/top1']:.2f}% "
       f"(unpruned {base['accuracy/top1']:.2f}%), conv+linear MACs {d['macs_before'] / 1e6:.1f}M -> "
       f"{d['macs_after'] / 1e6:.1f}M, params {d['params_before'] / 1e3:.0f}k -> {d['params_after'] / 1e3:.0f}k")
+PY
+
+section "4/4 PAMS: small EDSR x2 on scikit-image photographs, quantized to 8 and 4 bits, deployed as int8"
+PD="$OUT/pams"
+SR_DATA="$PD/skimage_sr"
+"$PYTHON" tools/dataset_converters/skimage_sr.py --out "$SR_DATA" --scale 2
+FPC=configs/pams/demo/edsr-fp_x2c32b4_1xb16-1500_skimage.py
+W8C=configs/pams/demo/pams_edsr-x2c32b4-w8a8_1xb16-400_skimage.py
+W4C=configs/pams/demo/pams_edsr-x2c32b4-w4a4_1xb16-400_skimage.py
+DATA_OPTS=(train_dataloader.dataset.data_root="$SR_DATA/train" test_dataloader.dataset.data_root="$SR_DATA/test"
+           val_dataloader.dataset.data_root="$SR_DATA/test")
+"$PYTHON" tools/train.py "$FPC" --work-dir "$PD/fp" --cfg-options "${DATA_OPTS[@]}"
+"$PYTHON" tools/test.py "$FPC" "$PD/fp/iter_1500.pth" --work-dir "$PD/fp" --out "$PD/fp/test_metrics.json" \
+    --cfg-options "${DATA_OPTS[@]}"
+for B in 8 4; do
+  CFG=$W8C; [ "$B" = 4 ] && CFG=$W4C
+  "$PYTHON" tools/train.py "$CFG" --work-dir "$PD/w$B" --cfg-options "${DATA_OPTS[@]}" \
+      model.fp_checkpoint="$PD/fp/iter_1500.pth"
+  "$PYTHON" tools/test.py "$CFG" "$PD/w$B/iter_400.pth" --work-dir "$PD/w$B" \
+      --out "$PD/w$B/test_metrics.json" --cfg-options "${DATA_OPTS[@]}"
+done
+"$PYTHON" tools/analysis_tools/pams_compare.py "$FPC" "$PD/fp/iter_1500.pth" "$W8C" "$PD/w8/iter_400.pth" \
+    "$W4C" "$PD/w4/iter_400.pth" --out "$PD/compare.png" --json "$PD/compare.json" \
+    --cfg-options "${DATA_OPTS[@]}"
+"$PYTHON" tools/deployment/pams_int8.py "$W8C" "$PD/w8/iter_400.pth" --out "$PD/int8" \
+    --json "$PD/int8/report.json" --cfg-options "${DATA_OPTS[@]}"
+"$PYTHON" - "$PD" >> "$SUMMARY" <<'PY'
+import json, sys
+d = sys.argv[1]
+fp, w8, w4 = (json.load(open(f'{d}/{k}/test_metrics.json'))['PSNR'] for k in ('fp', 'w8', 'w4'))
+bic = json.load(open(f'{d}/compare.json'))['mean_psnr_y']['bicubic']
+dep = json.load(open(f'{d}/int8/report.json'))
+s = dep['storage']
+print(f"PAMS EDSR x2 (32 ch, 4 blocks) on held-out scikit-image photographs, PSNR-Y: FP32 {fp:.2f} dB, "
+      f"8-bit {w8:.2f} dB ({w8 - fp:+.2f}), 4-bit {w4:.2f} dB ({w4 - fp:+.2f}); bicubic {bic:.2f} dB")
+print(f"  int8 deployment (torch {dep['engine']} kernels): {dep['psnr_int8']:.2f} dB, max pixel difference "
+      f"{dep['max_pixel_diff']}/255 vs fake-quant; quantized weights {s['quantized_fp32'] / s['quantized_packed']:.2f}x "
+      f"smaller; crops in {d}/compare.png")
 PY
 
 echo

@@ -25,8 +25,8 @@ class PAMS(BaseEditModel):
     The generator (an mmagic ``EDSRNet`` or ``RDNNet`` config) is quantized
     to ``bits`` as in :mod:`.quantize_arch`. A frozen full-precision copy is
     the teacher. ``fp_checkpoint`` (a trained FP restorer) initialises both
-    the teacher and the student (the official code only loads the teacher;
-    see :mod:`.checkpoint`). Training loss (PAMS Eq. 9-10):
+    the teacher and the student in :meth:`init_weights` (the official code
+    only loads the teacher; see :mod:`.checkpoint`). Training loss (PAMS Eq. 9-10):
 
     ``L = L1(SR_student, HR) + beta * mean((at(F_S) - at(F_T))**2)``,
     ``at(F) = normalize(mean_c(F**2))``, on the feature entering the upsampler
@@ -69,7 +69,6 @@ class PAMS(BaseEditModel):
         self._student_feat.initialize(self.generator)
         self._teacher_feat = ModuleInputsRecorder(self.feature_name)
         self._teacher_feat.initialize(self.teacher)
-        self.load_fp_checkpoint()
 
     def load_fp_checkpoint(self) -> None:
         """Copy the full-precision weights into the teacher and the student."""
@@ -82,8 +81,12 @@ class PAMS(BaseEditModel):
                   f'{self.fp_checkpoint}', logger='current')
 
     def init_weights(self) -> None:
-        # mmengine calls this before training; submodules such as mmagic's
-        # ResidualBlockNoBN re-initialise themselves, so reload the FP weights.
+        """Initialise, then load ``fp_checkpoint`` (as ``init_cfg`` Pretrained would).
+
+        mmengine's runner calls this before training (and a resumed run then
+        loads its own checkpoint over it); testing a trained PAMS checkpoint
+        therefore does not need the FP file.
+        """
         super().init_weights()
         self.load_fp_checkpoint()
 

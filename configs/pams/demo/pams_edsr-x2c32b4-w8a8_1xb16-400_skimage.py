@@ -1,9 +1,9 @@
 # The README demo's PAMS step: the small FP EDSR x2 of
-# edsr-fp_x2c32b4_1xb16-3k_skimage.py quantized to 8 bits (weights and
+# edsr-fp_x2c32b4_1xb16-1500_skimage.py quantized to 8 bits (weights and
 # activations of the body) and trained with L1 + SKT from itself as teacher.
 # The paper's recipe (Adam 1e-4, alpha 1e-2, alpha from the data during the
 # first 1/30 of training) on a 400-iteration budget.
-_base_ = ['./edsr-fp_x2c32b4_1xb16-3k_skimage.py', '../_base_/pams_schedule_30k.py']
+_base_ = ['./edsr-fp_x2c32b4_1xb16-1500_skimage.py', '../_base_/pams_schedule_30k.py']
 experiment_name = 'pams_edsr-x2c32b4-w8a8_1xb16-400_skimage'
 work_dir = f'./work_dirs/{experiment_name}'
 custom_imports = dict(imports=['mmlean.projects.pams'], allow_failed_imports=False)
@@ -11,7 +11,7 @@ iters = 400
 model = dict(
     type='PAMS',
     bits=8,
-    fp_checkpoint='work_dirs/edsr-fp_x2c32b4_1xb16-3k_skimage/iter_3000.pth',
+    fp_checkpoint='work_dirs/edsr-fp_x2c32b4_1xb16-1500_skimage/iter_1500.pth',
     skt_loss=dict(type='ATLoss', loss_weight=1000.0))
 train_cfg = dict(max_iters=iters, val_interval=iters)
 optim_wrapper = {{_base_.pams_optim_wrapper}}

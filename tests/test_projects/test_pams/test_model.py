@@ -22,13 +22,14 @@ def test_student_and_teacher_start_from_the_fp_checkpoint(build, tmp_path):
     ckpt = tmp_path / 'fp.pth'
     fp = save_fp_checkpoint(build, ckpt)
     model = build(pams_cfg(small_edsr(), bits=8, fp_checkpoint=str(ckpt)))
+    model.init_weights()  # what mmengine's runner calls before training
     fp_state = fp.generator.state_dict()
     for key, value in model.teacher.state_dict().items():
         assert torch.equal(value, fp_state[key]), key
     student = model.generator.state_dict()
     for key, value in fp_state.items():
         assert torch.equal(student[key], value), key  # the official code skips this
-    model.init_weights()  # mmengine calls this before training: FP weights must survive
+    model.init_weights()  # twice: submodule re-initialisation must not win
     assert torch.equal(model.generator.state_dict()['body.0.conv1.weight'],
                        fp_state['body.0.conv1.weight'])
     assert torch.equal(model.teacher.state_dict()['body.0.conv1.weight'],
@@ -49,13 +50,13 @@ def test_mismatched_checkpoint_names_missing_and_unexpected_keys(build, tmp_path
     with pytest.raises(CheckpointMismatchError,
                        match=r'fp.pth does not match EDSRNet: missing keys \[body.1.conv2.weight\], '
                              r'unexpected keys \[extra.weight\]'):
-        build(pams_cfg(small_edsr(), bits=8, fp_checkpoint=str(ckpt)))
+        build(pams_cfg(small_edsr(), bits=8, fp_checkpoint=str(ckpt))).init_weights()
     wrong = build(dict(type='BaseEditModel', generator=small_edsr(mid_channels=8),
                        pixel_loss=dict(type='L1Loss')))
     torch.save(dict(state_dict=wrong.state_dict()), ckpt)
     with pytest.raises(CheckpointMismatchError, match=r'conv_first.weight: checkpoint \(8, 3, 3, 3\) '
                                                       r'vs model \(16, 3, 3, 3\)'):
-        build(pams_cfg(small_edsr(), bits=8, fp_checkpoint=str(ckpt)))
+        build(pams_cfg(small_edsr(), bits=8, fp_checkpoint=str(ckpt))).init_weights()
 
 
 def test_unsupported_bits_names_the_supported_ones(build):

@@ -1,0 +1,75 @@
+"""Export a trained 8-bit PAMS EDSR to int8 and to packed weights, and check both.
+
+    python tools/deployment/pams_int8.py CONFIG CHECKPOINT --out DIR [--json FILE]
+
+Writes ``DIR/packed.pth`` (bit-packed quantized weights + FP32 head/tail;
+``projects/pams/deploy.py:export_packed``) and evaluates, on the config's
+test images, the fake-quantized model and the int8 model (torch's x86
+integer kernels): PSNR-Y of each, their largest pixel difference, and the
+weight storage.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import DictAction
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument('--json', help='write the report here')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override settings of the config(s), e.g. test_dataloader.dataset.data_root=...')
+    args = parser.parse_args()
+    import io
+
+    import numpy as np
+    import torch
+
+    import mmlean.projects.pams  # noqa: F401
+    from mmlean.compat.atomic_write import atomic_write_bytes
+    from mmlean.projects.pams.deploy import Int8EDSR, export_packed, storage_report
+    from mmlean.projects.pams.inference import load_restorer, psnr_y, super_resolve, test_pairs
+
+    cfg, model = load_restorer(args.config, args.checkpoint, args.cfg_options)
+    if type(model).__name__ != 'PAMS':
+        sys.exit(f'{args.config}: model.type is {type(model).__name__}; expected a PAMS config')
+    scale = cfg.model.generator.upscale_factor
+    fake = model.generator
+    int8 = Int8EDSR(fake)
+    os.makedirs(args.out, exist_ok=True)
+    packed_path = osp.join(args.out, 'packed.pth')
+    buffer = io.BytesIO()
+    torch.save(export_packed(fake), buffer)
+    atomic_write_bytes(buffer.getvalue(), packed_path)
+    report = dict(config=args.config, checkpoint=args.checkpoint, bits=model.bits,
+                  engine=int8.engine, packed_file=packed_path,
+                  packed_file_bytes=osp.getsize(packed_path), storage=storage_report(fake),
+                  images={})
+    for name, lr, gt in test_pairs(cfg):
+        sr_fake, sr_int8 = super_resolve(fake, lr), super_resolve(int8, lr)
+        report['images'][name] = dict(
+            psnr_fake_quant=psnr_y(sr_fake, gt, scale), psnr_int8=psnr_y(sr_int8, gt, scale),
+            max_pixel_diff=int(np.abs(sr_fake.astype(int) - sr_int8.astype(int)).max()))
+    for key in ('psnr_fake_quant', 'psnr_int8'):
+        report[key] = float(np.mean([v[key] for v in report['images'].values()]))
+    report['max_pixel_diff'] = max(v['max_pixel_diff'] for v in report['images'].values())
+    s = report['storage']
+    print(f'PAMS {model.bits}-bit -> int8 ({int8.engine}): PSNR-Y fake-quant {report["psnr_fake_quant"]:.3f} dB, '
+          f'int8 {report["psnr_int8"]:.3f} dB, max pixel difference {report["max_pixel_diff"]} (of 255)')
+    print(f'weights: quantized convs {s["quantized_fp32"] / 1e3:.0f} kB FP32 -> {s["quantized_packed"] / 1e3:.0f} kB '
+          f'({s["quantized_fp32"] / s["quantized_packed"]:.2f}x); whole model {s["model_fp32"] / 1e3:.0f} kB -> '
+          f'{s["model_packed"] / 1e3:.0f} kB ({s["model_fp32"] / s["model_packed"]:.2f}x); {packed_path}')
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(report, f, indent=2)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
