@@ -64,7 +64,15 @@ def main(argv=None):
     from mmengine.runner import Runner
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg
               else RUNNERS.build(cfg))
-    metrics = runner.test()
+    from mmengine.hooks import Hook
+    captured = {}
+
+    class _KeepMetrics(Hook):  # mmagic's MultiTestLoop.run() returns nothing
+        def after_test_epoch(self, runner, metrics=None):
+            captured.update(metrics or {})
+
+    runner.register_hook(_KeepMetrics(), priority='VERY_LOW')
+    metrics = runner.test() or captured
     if args.out and runner.rank == 0:
         with open(args.out, 'w') as f:
             json.dump({k: float(v) if hasattr(v, '__float__') else v

@@ -81,7 +81,7 @@ def main():
         ax.set_title(label if value is None else f'{label}\n{value:.2f} dB', fontsize=9)
         ax.axis('off')
     fig.suptitle(f'{title}; PSNR-Y on this image', fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
     fig.savefig(args.out, dpi=120)
     for label, value in summary.items():
         print(f'{label:>11}: PSNR-Y {value:.3f} dB (mean over {len(results[label])} test images)')

@@ -3,11 +3,11 @@
 # photographs and tested on the others (tools/dataset_converters/skimage_sr.py
 # writes them; mmagic's SISR layout). PSNR/SSIM on Y, crop border = scale.
 _base_ = ['mmagic::_base_/default_runtime.py']
-experiment_name = 'edsr-fp_x2c32b4_1xb16-1500_skimage'
+experiment_name = 'edsr-fp_x2c32b4_1xb16-1k_skimage'
 work_dir = f'./work_dirs/{experiment_name}'
 scale = 2
 data_root = 'data/skimage_sr'
-iters = 1500
+iters = 1000
 
 model = dict(
     type='BaseEditModel',
