@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip('mmdet')
 pytest.importorskip('pycocotools')
-CFG = 'configs/iff/demo/iff_retinanet_r18_fpn_1xb8-400i_shapes.py'
+CFG = 'configs/iff/demo/iff_retinanet_r18_fpn_1xb8-1200i_shapes.py'
 
 
 def run(repo_root, *args):

@@ -1,11 +1,11 @@
 # The IFF learning check's baseline: a small RetinaNet (ResNet-18 from
 # scratch, 64-channel FPN from stride 4, 2-conv head) on the synthetic shapes
 # set (tools/dataset_converters/synthetic_shapes_coco.py, COCO format),
-# 400 iterations of batch 8, evaluated with mmdet's CocoMetric.
+# 1200 iterations of batch 8, evaluated with mmdet's CocoMetric.
 _base_ = ['mmdet::retinanet/retinanet_r50_fpn_1x_coco.py']
 data_root = 'data/shapes_coco/'
 metainfo = dict(classes=('rectangle', 'ellipse', 'triangle'))
-iters = 400
+iters = 1200
 model = dict(
     backbone=dict(depth=18, frozen_stages=-1, norm_eval=False, init_cfg=None),
     neck=dict(in_channels=[64, 128, 256, 512], out_channels=64, start_level=0, num_outs=5),
@@ -43,7 +43,7 @@ train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=iters, val_
 optim_wrapper = dict(optimizer=dict(lr=0.01), clip_grad=dict(max_norm=35, norm_type=2))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=100),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, end=iters, milestones=[300, 370], gamma=0.1)
+    dict(type='MultiStepLR', by_epoch=False, begin=0, end=iters, milestones=[900, 1100], gamma=0.1)
 ]
 default_hooks = dict(checkpoint=dict(by_epoch=False, interval=iters),
                      logger=dict(interval=50))
