@@ -20,21 +20,19 @@ PAIRS = ['retinanet_r50_fpn_1x_coco', 'freeanchor_r50_fpn_1x_coco', 'fovea_r50_f
          'fcos_r50-caffe_fpn_gn-head_1x_coco', 'ssd300_voc0712']
 
 
-class TensorForward:
-    """``model._forward`` (tensor mode) as a plain callable module for the analysers."""
+def tensor_forward(model):
+    """``model._forward`` (tensor mode) as a plain module for the analysers."""
+    import torch.nn as nn
 
-    def __new__(cls, model):
-        import torch.nn as nn
+    class TensorForward(nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
 
-        class _Wrap(nn.Module):
-            def __init__(self, m):
-                super().__init__()
-                self.m = m
+        def forward(self, x):
+            return self.m._forward(x)
 
-            def forward(self, x):
-                return self.m._forward(x)
-
-        return _Wrap(model)
+    return TensorForward(model)
 
 
 def build(config):
@@ -45,7 +43,7 @@ def build(config):
     cfg = load_config(osp.join(ROOT, config))
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     model = MODELS.build(cfg.model)  # random weights (no pretrained download): cost only
-    return TensorForward(model.eval())
+    return tensor_forward(model.eval())
 
 
 def main():
