@@ -74,16 +74,19 @@ class TinyPersonCOCOeval(COCOeval):
         self.params.imgIds, self.params.catIds = img_ids, cat_ids
         self.ignore_uncertain = ignore_uncertain
         self.use_iod_for_ignore = use_iod_for_ignore
+        # pycocotools' _prepare overwrites ann['ignore'] with iscrowd in place: keep the raw flags
+        self._raw_ignore = {}
+        for ann in coco_gt.anns.values():
+            ignore = bool(ann.get('iscrowd', 0)) or bool(ann.get('ignore', False))
+            if ignore_uncertain and ann.get('uncertain', False):
+                ignore = True
+            self._raw_ignore[ann['id']] = int(ignore)
 
     def _prepare(self):
-        super()._prepare()  # sets gt['ignore'] = iscrowd; re-derive it from the raw attributes
+        super()._prepare()
         for gts in self._gts.values():
             for g in gts:
-                raw = self.cocoGt.anns[g['id']]
-                ignore = bool(raw.get('iscrowd', 0)) or bool(raw.get('ignore', False))
-                if self.ignore_uncertain and raw.get('uncertain', False):
-                    ignore = True
-                g['ignore'] = int(ignore)
+                g['ignore'] = self._raw_ignore[g['id']]
 
     def evaluateImg(self, imgId, catId, aRng, maxDet):  # noqa: N802,N803 (pycocotools' API)
         p = self.params

@@ -1,0 +1,180 @@
+"""TinyPerson AP / MR on hand-computed cases, and agreement with pycocotools' COCOeval."""
+import contextlib
+import io
+
+import numpy as np
+import pytest
+
+from projects.tinyperson.evaluation import (TINY_AREA_RANGES, TinyPersonMissRate, detections_coco, evaluate_ap,
+                                            intersection_over_detection, log_average_miss_rate, person_coco)
+
+
+def det(img, box, score):
+    return dict(image_id=img, bbox=list(map(float, box)), score=score)
+
+
+def ap(gt_dict, dets, **kw):
+    gt = person_coco(gt_dict)
+    return evaluate_ap(gt, detections_coco(gt, dets), **kw)
+
+
+def test_iod_is_intersection_over_detection_area():
+    iod = intersection_over_detection([[46, 60, 10, 10]], [[50, 50, 40, 40], [0, 0, 5, 5]])
+    assert iod.tolist()[0] == pytest.approx([0.6, 0.0])
+
+
+def test_detection_inside_ignore_region_is_neither_tp_nor_fp(gt_factory):
+    # one person, one ignore region; the best-scored detection lies inside the region
+    gt = gt_factory([(1, 100, 100)], [(1, [10, 10, 10, 20], {}), (1, [50, 50, 40, 40], dict(ignore=True))])
+    dets = [det(1, [60, 60, 8, 16], 0.95), det(1, [10, 10, 10, 20], 0.9), det(1, [0, 80, 10, 10], 0.7)]
+    r = ap(gt, dets)
+    # ignored, then TP, then FP: precision 1 up to recall 1
+    assert r[0.5, 'all'] == pytest.approx(1.0)
+    # without the IoD rule the first detection is a FP: precision 1/2 at recall 1
+    assert ap(gt, dets, use_iod_for_ignore=False)[0.5, 'all'] == pytest.approx(0.5)
+
+
+def test_iod_but_not_iou_overlap_threshold_follows_the_iou_threshold(gt_factory):
+    # IoD of the first detection with the region is 0.6, its IoU only 0.037
+    gt = gt_factory([(1, 100, 100)], [(1, [10, 10, 10, 20], {}), (1, [50, 50, 40, 40], dict(ignore=True))])
+    dets = [det(1, [46, 60, 10, 10], 0.95), det(1, [10, 10, 10, 20], 0.9)]
+    r = ap(gt, dets)
+    assert r[0.25, 'all'] == pytest.approx(1.0)  # IoD 0.6 >= 0.25: ignored
+    assert r[0.5, 'all'] == pytest.approx(1.0)   # 0.6 >= 0.5: ignored
+    assert r[0.75, 'all'] == pytest.approx(0.5)  # 0.6 < 0.75: a false positive first
+
+
+def test_uncertain_boxes_are_ignore_regions(gt_factory):
+    gt = gt_factory([(1, 100, 100)], [(1, [10, 10, 10, 20], {}), (1, [40, 40, 10, 20], dict(uncertain=True))])
+    dets = [det(1, [40, 40, 10, 20], 0.95), det(1, [10, 10, 10, 20], 0.9)]
+    assert ap(gt, dets)[0.5, 'all'] == pytest.approx(1.0)
+    # counted as a person (ignore_uncertain=False) both detections are TPs of two positives
+    assert ap(gt, dets, ignore_uncertain=False)[0.5, 'all'] == pytest.approx(1.0)
+    # and an undetected uncertain box is no miss
+    assert ap(gt, dets[1:])[0.5, 'all'] == pytest.approx(1.0)
+    assert ap(gt, dets[1:], ignore_uncertain=False)[0.5, 'all'] == pytest.approx(0.5, abs=0.01)
+
+
+def test_size_range_boundaries_are_inclusive_and_use_sqrt_area(gt_factory):
+    # size exactly 8 (area 64) belongs to tiny1 [1, 8] and tiny2 [8, 12]
+    gt = gt_factory([(1, 100, 100)], [(1, [10, 10, 8, 8], {})])
+    r = ap(gt, [det(1, [10, 10, 8, 8], 0.9)])
+    assert r[0.5, 'tiny1'] == pytest.approx(1.0) and r[0.5, 'tiny2'] == pytest.approx(1.0)
+    assert r[0.5, 'tiny'] == pytest.approx(1.0) and r[0.5, 'all'] == pytest.approx(1.0)
+    assert r[0.5, 'tiny3'] == -1 and r[0.5, 'small'] == -1 and r[0.5, 'reasonable'] == -1
+    # size sqrt(65) > 8: not tiny1 any more
+    gt = gt_factory([(1, 100, 100)], [(1, [10, 10, 5, 13], {})])
+    r = ap(gt, [det(1, [10, 10, 5, 13], 0.9)])
+    assert r[0.5, 'tiny1'] == -1 and r[0.5, 'tiny2'] == pytest.approx(1.0)
+    # the lower bound is 1 (the code's), not the paper's 2: a 1.5 px person is tiny1
+    gt = gt_factory([(1, 100, 100)], [(1, [10, 10, 1.5, 1.5], {})])
+    assert ap(gt, [det(1, [10, 10, 1.5, 1.5], 0.9)])[0.5, 'tiny1'] == pytest.approx(1.0)
+
+
+def test_unmatched_detection_outside_the_range_is_ignored_in_that_range(gt_factory):
+    gt = gt_factory([(1, 100, 100)], [(1, [10, 10, 10, 10], {})])
+    dets = [det(1, [50, 50, 40, 40], 0.95), det(1, [10, 10, 10, 10], 0.9)]  # a big FP first
+    r = ap(gt, dets)
+    assert r[0.5, 'tiny'] == pytest.approx(1.0)  # size 40 is not tiny: not counted there
+    assert r[0.5, 'all'] == pytest.approx(0.5)
+
+
+def test_only_the_200_best_detections_per_image_count(gt_factory):
+    gt = gt_factory([(1, 1000, 1000)], [(1, [500, 500, 10, 10], {})])
+    fps = [det(1, [i * 4 % 900, i * 4 // 900 * 20, 3, 3], 1.0 - i * 1e-3) for i in range(200)]
+    r = ap(gt, fps + [det(1, [500, 500, 10, 10], 0.5)])  # the TP is the 201st
+    assert r[0.5, 'all'] == pytest.approx(0.0)
+    assert ap(gt, fps[:150] + [det(1, [500, 500, 10, 10], 0.5)])[0.5, 'all'] > 0
+
+
+def _random_scene(rng, n_img=6):
+    images, anns, dets = [], [], []
+    for i in range(1, n_img + 1):
+        images.append((i, 400, 300))
+        for _ in range(rng.integers(3, 12)):
+            s = float(np.exp(rng.uniform(np.log(2), np.log(60))))
+            w, h = s / 1.4, s * 1.4
+            x, y = rng.uniform(0, 400 - w), rng.uniform(0, 300 - h)
+            anns.append((i, [x, y, w, h], {}))
+            if rng.random() < 0.7:  # a jittered detection
+                j = rng.normal(0, 0.15 * s, 4)
+                dets.append(det(i, [x + j[0], y + j[1], max(0.5, w + j[2]), max(0.5, h + j[3])],
+                                float(rng.random())))
+        for _ in range(rng.integers(0, 6)):  # false positives
+            s = float(np.exp(rng.uniform(np.log(2), np.log(60))))
+            dets.append(det(i, [rng.uniform(0, 380), rng.uniform(0, 280), s, s], float(rng.random())))
+    return images, anns, dets
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_equals_pycocotools_cocoeval_without_ignore_regions(gt_factory, seed):
+    from pycocotools.cocoeval import COCOeval
+    # With no ignore regions the only non-COCO rule left is the IoD fallback against GTs that are
+    # ignored for being outside the size range, so: all ranges equal COCOeval with the fallback off,
+    # and 'all' (where no GT is out of range) equals it with the fallback on.
+    rng = np.random.default_rng(seed)
+    images, anns, dets = _random_scene(rng)
+    gt_dict = gt_factory(images, anns)
+    ours = ap(gt_dict, dets, use_iod_for_ignore=False)
+    with_iod = ap(gt_dict, dets)
+    gt = person_coco(gt_dict)
+    with contextlib.redirect_stdout(io.StringIO()):
+        ref = COCOeval(gt, gt.loadRes([dict(d, category_id=1) for d in dets]), 'bbox')
+        ref.params.iouThrs = np.array([0.25, 0.5, 0.75])
+        ref.params.maxDets = [200]
+        ref.params.areaRng = [[lo ** 2, hi ** 2] for _, lo, hi in TINY_AREA_RANGES]
+        ref.params.areaRngLbl = [n for n, _, _ in TINY_AREA_RANGES]
+        ref.evaluate()
+        ref.accumulate()
+    for t_i, t in enumerate((0.25, 0.5, 0.75)):
+        for a_i, (label, _, _) in enumerate(TINY_AREA_RANGES):
+            p = ref.eval['precision'][t_i, :, 0, a_i, 0]
+            expected = float(p[p > -1].mean()) if (p > -1).any() else -1.0
+            assert ours[t, label] == pytest.approx(expected, abs=1e-12), (t, label)
+            if label == 'all':
+                assert with_iod[t, label] == pytest.approx(expected, abs=1e-12), t
+    assert 0 < ours[0.5, 'all'] < 1 and 0 < ours[0.5, 'tiny1'] < 1 and 0 < ours[0.5, 'reasonable'] < 1
+
+
+def _mr(gt_dict, dets, **kw):
+    gt = person_coco(gt_dict)
+    return TinyPersonMissRate(gt, detections_coco(gt, dets), **kw).evaluate()
+
+
+def test_log_average_miss_rate_by_hand(gt_factory):
+    # image 1: two persons and a 40x40 ignore region; image 2: two persons, one never found
+    gt = gt_factory([(1, 200, 200), (2, 200, 200)],
+                    [(1, [10, 10, 10, 10], {}), (1, [50, 10, 10, 10], {}),
+                     (1, [100, 100, 40, 40], dict(ignore=True)),
+                     (2, [10, 10, 10, 10], {}), (2, [150, 150, 10, 10], {})])
+    dets = [det(1, [110, 110, 10, 10], 0.97),   # inside the ignore region: not a FP
+            det(2, [0, 100, 100, 100], 0.99),   # size 100: outside tiny * 1.25, pre-filtered
+            det(1, [10, 10, 10, 10], 0.9),      # TP
+            det(2, [60, 60, 10, 10], 0.85),     # FP
+            det(1, [50, 10, 10, 10], 0.8),      # TP
+            det(2, [10, 10, 10, 10], 0.3),      # TP
+            det(2, [80, 20, 10, 10], 0.2)]      # FP
+    # sorted: TP FP TP TP FP; FPPI = FP / 2 images = 0 .5 .5 .5 1; recall = 1/4 1/4 2/4 3/4 3/4
+    # 7 reference points below FPPI 0.5 read recall 1/4, the points 0.56 and 1.0 read 3/4
+    expected = np.exp((7 * np.log(0.75) + 2 * np.log(0.25)) / 9)
+    r = _mr(gt, dets)
+    assert r[0.5, 'tiny'] == pytest.approx(expected)
+    assert r[0.5, 'tiny2'] == pytest.approx(expected)   # every person is 10 px
+    assert r[0.5, 'tiny1'] == -1                          # no person in [2, 8]
+    # in 'all' the 100 px detection is a false positive ranked first
+    assert r[0.5, 'all'] > r[0.5, 'tiny']
+    assert log_average_miss_rate([0.25] * 7 + [0.75] * 2) == pytest.approx(expected)
+
+
+def test_miss_rate_iod_fallback_reproduces_the_official_score(gt_factory):
+    # the detection overlaps the ignore region by IoD 0.4 (< 0.5, so no match in the main loop);
+    # the official fallback v/(1+v)*(1+G/D) = 0.4/1.4*17 > 0.5 ignores it anyway
+    # (a second person is never found, so recall stays below 1)
+    gt = gt_factory([(1, 200, 200)], [(1, [10, 10, 10, 10], {}), (1, [150, 150, 10, 10], {}),
+                                      (1, [100, 100, 40, 40], dict(ignore=True))])
+    dets = [det(1, [94, 110, 10, 10], 0.95), det(1, [10, 10, 10, 10], 0.9)]
+    assert _mr(gt, dets)[0.5, 'tiny'] == pytest.approx(0.5)  # ignored, then TP: recall 1/2 everywhere
+    # AP at IoU 0.5 uses the plain IoD against the IoU threshold: there it is a false positive
+    assert ap(gt, dets)[0.5, 'tiny'] == pytest.approx(0.5 * 0.5, abs=0.01)
+    # without the fallback: FP first (FPPI 1), so recall 0 at the 8 points below FPPI 1
+    assert _mr(gt, dets, use_iod_for_ignore=False)[0.5, 'tiny'] == pytest.approx(np.exp(np.log(0.5) / 9))
