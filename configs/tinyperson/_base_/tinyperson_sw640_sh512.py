@@ -14,10 +14,12 @@ data_root = 'data/tiny_set/'
 backend_args = None
 tile_meta_keys = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip',
                   'flip_direction', 'tile_corner', 'ori_img_id')
-# scale 1.0: tiles are not resized (tiny objects), as TinyBenchmark
+# scale 1.0: tiles are not resized (tiny objects), as TinyBenchmark; the Resize only records
+# scale_factor 1 (the heads' post-processing needs it)
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='CropByCorner'),
+    dict(type='Resize', scale_factor=1.0, keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs', meta_keys=tile_meta_keys)
@@ -25,6 +27,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='CropByCorner'),
+    dict(type='Resize', scale_factor=1.0, keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='PackDetInputs', meta_keys=tile_meta_keys)
 ]
