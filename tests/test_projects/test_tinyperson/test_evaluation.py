@@ -178,3 +178,77 @@ def test_miss_rate_iod_fallback_reproduces_the_official_score(gt_factory):
     assert ap(gt, dets)[0.5, 'tiny'] == pytest.approx(0.5 * 0.5, abs=0.01)
     # without the fallback: FP first (FPPI 1), so recall 0 at the 8 points below FPPI 1
     assert _mr(gt, dets, use_iod_for_ignore=False)[0.5, 'tiny'] == pytest.approx(np.exp(np.log(0.5) / 9))
+
+
+def _reference_ap(gt_dict, dets, iou_thr, lo, hi, max_dets=200):
+    """The protocol written out plainly (spec tinyperson.md 2.1-2.3), without pycocotools."""
+    def iou(d, g):
+        ix = max(0.0, min(d[0] + d[2], g[0] + g[2]) - max(d[0], g[0]))
+        iy = max(0.0, min(d[1] + d[3], g[1] + g[3]) - max(d[1], g[1]))
+        inter = ix * iy
+        return inter / (d[2] * d[3] + g[2] * g[3] - inter), inter / (d[2] * d[3])
+    records, positives = [], 0
+    for img in gt_dict['images']:
+        gts = [a for a in gt_dict['annotations'] if a['image_id'] == img['id']]
+        ign = [bool(a['ignore'] or a['uncertain'] or not lo ** 2 <= a['area'] <= hi ** 2) for a in gts]
+        order = sorted(range(len(gts)), key=lambda i: ign[i])  # stable: regular first
+        gts, ign = [gts[i] for i in order], [ign[i] for i in order]
+        positives += ign.count(False)
+        ds = sorted([d for d in dets if d['image_id'] == img['id']], key=lambda d: -d['score'])[:max_dets]
+        taken = [False] * len(gts)
+        for d in ds:
+            best, m = min(iou_thr, 1 - 1e-10), -1
+            for j, g in enumerate(gts):
+                if taken[j] or (m >= 0 and not ign[m] and ign[j]):
+                    continue
+                v = iou(d['bbox'], g['bbox'])[0]
+                if v >= best:
+                    best, m = v, j
+            if m < 0:  # IoD fallback against every ignored GT
+                iods = [(iou(d['bbox'], g['bbox'])[1], j) for j, g in enumerate(gts) if ign[j]]
+                if iods:
+                    v, j = max(iods, key=lambda x: (x[0], -x[1]))
+                    if v >= min(iou_thr, 1 - 1e-10):
+                        m = j
+            area = d['bbox'][2] * d['bbox'][3]
+            if m >= 0:
+                taken[m] = True
+                records.append((d['score'], 'ignore' if ign[m] else 'tp'))
+            elif not lo ** 2 <= area <= hi ** 2:
+                records.append((d['score'], 'ignore'))
+            else:
+                records.append((d['score'], 'fp'))
+    if positives == 0:
+        return -1.0
+    records = [r for r in sorted(records, key=lambda r: -r[0]) if r[1] != 'ignore']
+    tp = np.cumsum([r[1] == 'tp' for r in records])
+    fp = np.cumsum([r[1] == 'fp' for r in records])
+    recall = tp / positives
+    precision = tp / np.maximum(tp + fp, np.finfo(float).eps)
+    envelope = np.maximum.accumulate(precision[::-1])[::-1] if len(precision) else precision
+    points = []
+    for r in np.linspace(0, 1, 101):
+        k = np.searchsorted(recall, r, side='left')
+        points.append(envelope[k] if k < len(envelope) else 0.0)
+    return float(np.mean(points))
+
+
+@pytest.mark.parametrize('seed', [3, 4])
+def test_equals_a_plain_reference_with_ignore_regions_and_uncertain_boxes(gt_factory, seed):
+    rng = np.random.default_rng(seed)
+    images, anns, dets = _random_scene(rng, n_img=5)
+    for img_id, _, _ in images:  # ignore regions and uncertain boxes, some with detections on them
+        for _ in range(2):
+            x, y, w, h = rng.uniform(0, 300), rng.uniform(0, 200), rng.uniform(20, 90), rng.uniform(20, 90)
+            anns.append((img_id, [x, y, w, h], dict(ignore=True)))
+            for _ in range(3):  # crossing the region's right edge: IoD spread over 0.1 .. 1
+                dets.append(det(img_id, [x + w - 6 * rng.uniform(0.1, 1.2), y + rng.uniform(0, h - 8), 6, 8],
+                                float(rng.random())))
+        x, y = rng.uniform(0, 380), rng.uniform(0, 280)
+        anns.append((img_id, [x, y, 5, 9], dict(uncertain=True)))
+        dets.append(det(img_id, [x + 0.5, y, 5, 9], float(rng.random())))
+    gt_dict = gt_factory(images, anns)
+    ours = ap(gt_dict, dets)
+    for t in (0.25, 0.5, 0.75):
+        for label, lo, hi in TINY_AREA_RANGES:
+            assert ours[t, label] == pytest.approx(_reference_ap(gt_dict, dets, t, lo, hi), abs=1e-9), (t, label)
