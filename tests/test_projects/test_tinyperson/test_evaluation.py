@@ -252,3 +252,74 @@ def test_equals_a_plain_reference_with_ignore_regions_and_uncertain_boxes(gt_fac
     for t in (0.25, 0.5, 0.75):
         for label, lo, hi in TINY_AREA_RANGES:
             assert ours[t, label] == pytest.approx(_reference_ap(gt_dict, dets, t, lo, hi), abs=1e-9), (t, label)
+
+
+def _reference_mr(gt_dict, dets, iou_thr, lo, hi, max_dets=1000):
+    """MR written out plainly (spec tinyperson.md 2.2-2.4), including the official fallback score."""
+    def overlaps(d, g):
+        ix = max(0.0, min(d[0] + d[2], g[0] + g[2]) - max(d[0], g[0]))
+        iy = max(0.0, min(d[1] + d[3], g[1] + g[3]) - max(d[1], g[1]))
+        inter = ix * iy
+        return inter / (d[2] * d[3] + g[2] * g[3] - inter), inter / (d[2] * d[3])
+    records, positives = [], 0
+    for img in gt_dict['images']:
+        gts = [a for a in gt_dict['annotations'] if a['image_id'] == img['id']]
+        ign = [bool(a['ignore'] or a['uncertain'] or not lo <= np.sqrt(a['area']) <= hi) for a in gts]
+        order = sorted(range(len(gts)), key=lambda i: ign[i])
+        gts, ign = [gts[i] for i in order], [ign[i] for i in order]
+        positives += ign.count(False)
+        ds = sorted([d for d in dets if d['image_id'] == img['id']], key=lambda d: -d['score'])[:max_dets]
+        ds = [d for d in ds if lo / 1.25 <= np.sqrt(d['bbox'][2] * d['bbox'][3]) < hi * 1.25]
+        taken = [False] * len(gts)
+        for d in ds:
+            kind = None
+            regular = [(overlaps(d['bbox'], g['bbox'])[0], j) for j, g in enumerate(gts) if not ign[j] and not taken[j]]
+            regular = [(v, j) for v, j in regular if v >= iou_thr]
+            if regular:
+                j = max(regular, key=lambda x: (x[0], x[1]))[1]
+                taken[j], kind = True, 'tp'
+            elif any(overlaps(d['bbox'], g['bbox'])[1] >= iou_thr for j, g in enumerate(gts) if ign[j]):
+                kind = 'ignore'
+            else:
+                for j, g in enumerate(gts):
+                    if ign[j]:
+                        v = overlaps(d['bbox'], g['bbox'])[1]
+                        if v / (1 + v) * (1 + g['area'] / (d['bbox'][2] * d['bbox'][3])) > 0.5:
+                            kind = 'ignore'
+            records.append((d['score'], kind or 'fp'))
+    if positives == 0:
+        return -1.0
+    records = [r for r in sorted(records, key=lambda r: -r[0]) if r[1] != 'ignore']
+    miss = []
+    for f in np.exp(np.linspace(np.log(0.01), 0.0, 9)):
+        tp = fp = 0
+        best = 0.0
+        for _, kind in records:
+            fp += kind == 'fp'
+            tp += kind == 'tp'
+            if fp / len(gt_dict['images']) > f:
+                break
+            best = tp / positives
+        miss.append(1 - best)
+    return float(np.exp(np.mean(np.log(np.maximum(miss, 1e-300))))) if min(miss) > 0 else 0.0
+
+
+@pytest.mark.parametrize('seed', [5, 6])
+def test_miss_rate_equals_a_plain_reference(gt_factory, seed):
+    from projects.tinyperson.evaluation import MR_SIZE_RANGES
+    rng = np.random.default_rng(seed)
+    images, anns, dets = _random_scene(rng, n_img=4)
+    for img_id, _, _ in images:
+        x, y, w, h = rng.uniform(0, 300), rng.uniform(0, 200), rng.uniform(20, 90), rng.uniform(20, 90)
+        anns.append((img_id, [x, y, w, h], dict(ignore=True)))
+        for _ in range(3):
+            dets.append(det(img_id, [x + w - 6 * rng.uniform(0.1, 1.2), y + rng.uniform(0, h - 8), 6, 8],
+                            float(rng.random())))
+    # duplicates: a person may be matched only once
+    dets += [det(d['image_id'], [d['bbox'][0] + 0.3, d['bbox'][1], d['bbox'][2], d['bbox'][3]], d['score'] * 0.9)
+             for d in dets[:12]]
+    gt_dict = gt_factory(images, anns)
+    ours = _mr(gt_dict, dets)
+    for t in (0.25, 0.5, 0.75):
+        for label, lo, hi in MR_SIZE_RANGES:
+            assert ours[t, label] == pytest.approx(_reference_mr(gt_dict, dets, t, lo, hi), abs=1e-9), (t, label)
