@@ -4,7 +4,6 @@ import io
 import json
 import os.path as osp
 
-import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmdet.registry import METRICS
