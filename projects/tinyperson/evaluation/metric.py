@@ -3,6 +3,7 @@ import contextlib
 import io
 import json
 import os.path as osp
+import time
 
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
@@ -130,16 +131,21 @@ class TinyPersonMetric(BaseMetric):
             logger.info(f'TinyPerson merged detections written to {osp.abspath(path)}')
         dt = detections_coco(gt, dets)
         out = {}
+        logger.info(f'TinyPerson evaluation: {len(dets)} merged detections on {len(gt.getImgIds())} images')
+        tic = time.time()
         ap = evaluate_ap(gt, dt, iou_thrs=self.iou_thrs, max_dets=self.max_dets,
                          ignore_uncertain=self.ignore_uncertain, use_iod_for_ignore=self.use_iod_for_ignore)
         for (t, label), v in ap.items():
             out[metric_name('AP', t, label)] = round(100 * v, 3) if v >= 0 else -1.0
+        logger.info(f'TinyPerson AP done ({time.time() - tic:.1f} s)')
         if self.mr:
+            tic = time.time()
             mr = TinyPersonMissRate(gt, dt, iou_thrs=self.iou_thrs, max_dets=self.mr_max_dets,
                                     ignore_uncertain=self.ignore_uncertain,
                                     use_iod_for_ignore=self.use_iod_for_ignore).evaluate()
             for (t, label), v in mr.items():
                 out[metric_name('MR', t, label)] = round(100 * v, 3) if v >= 0 else -1.0
+            logger.info(f'TinyPerson MR done ({time.time() - tic:.1f} s)')
         logger.info('\n' + self.table(out))
         return out
 
