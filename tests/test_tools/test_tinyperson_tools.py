@@ -15,8 +15,7 @@ def run(repo_root, *args):
 
 
 def test_synthetic_set_and_cut(repo_root, tmp_path):
-    sys.path.insert(0, repo_root)
-    from projects.tinyperson.annotations import load_tinyperson_json
+    from mmlean.projects.tinyperson.annotations import load_tinyperson_json
     out = run(repo_root, 'tools/dataset_converters/synthetic_tinyperson.py', '--out', str(tmp_path),
               '--train', '8', '--test', '1')
     assert out.returncode == 0, out.stderr[-2000:]

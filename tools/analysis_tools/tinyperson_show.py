@@ -80,8 +80,7 @@ def main(argv=None):
     parser.add_argument('--score-thr', type=float, default=0.3)
     parser.add_argument('--iou-thr', type=float, default=0.5)
     args = parser.parse_args(argv)
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-    from projects.tinyperson.annotations import load_tinyperson_json
+    from mmlean.projects.tinyperson.annotations import load_tinyperson_json
     gt = load_tinyperson_json(args.gt)
     if not osp.isfile(args.results):
         parser.error(f'results file not found: {args.results}')

@@ -18,9 +18,8 @@ import sys
 
 
 def main(argv=None):
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-    from projects.tinyperson.annotations import load_tinyperson_json
-    from projects.tinyperson.tiling import cut_coco
+    from mmlean.projects.tinyperson.annotations import load_tinyperson_json
+    from mmlean.projects.tinyperson.tiling import cut_coco
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('src')
     parser.add_argument('dst')

@@ -6,8 +6,8 @@ import pytest
 
 from mmdet.utils import register_all_modules
 
-import projects.tinyperson  # noqa: F401 (registers)
-from projects.tinyperson import TinyPersonDataset, TinyPersonFormatError, cut_coco
+import mmlean.projects.tinyperson  # noqa: F401 (registers)
+from mmlean.projects.tinyperson import TinyPersonDataset, TinyPersonFormatError, cut_coco
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ import io
 import numpy as np
 import pytest
 
-from projects.tinyperson.evaluation import (TINY_AREA_RANGES, TinyPersonMissRate, detections_coco, evaluate_ap,
+from mmlean.projects.tinyperson.evaluation import (TINY_AREA_RANGES, TinyPersonMissRate, detections_coco, evaluate_ap,
                                             intersection_over_detection, log_average_miss_rate, person_coco)
 
 
@@ -306,7 +306,7 @@ def _reference_mr(gt_dict, dets, iou_thr, lo, hi, max_dets=1000):
 
 @pytest.mark.parametrize('seed', [5, 6])
 def test_miss_rate_equals_a_plain_reference(gt_factory, seed):
-    from projects.tinyperson.evaluation import MR_SIZE_RANGES
+    from mmlean.projects.tinyperson.evaluation import MR_SIZE_RANGES
     rng = np.random.default_rng(seed)
     images, anns, dets = _random_scene(rng, n_img=4)
     for img_id, _, _ in images:

@@ -4,7 +4,7 @@ import json
 import pytest
 import torch
 
-from projects.tinyperson.evaluation import TinyPersonMetric, detections_coco, evaluate_ap, person_coco
+from mmlean.projects.tinyperson.evaluation import TinyPersonMetric, detections_coco, evaluate_ap, person_coco
 
 
 def sample(img_id, corner, boxes, scores, ori_img_id=None):

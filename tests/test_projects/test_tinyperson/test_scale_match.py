@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from projects.tinyperson.scale_match import (MonotoneScaleMatch, ScaleMatch, SizeHistogram,
+from mmlean.projects.tinyperson.scale_match import (MonotoneScaleMatch, ScaleMatch, SizeHistogram,
                                              object_sizes_from_json)
 
 

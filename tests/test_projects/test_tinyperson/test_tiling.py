@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from projects.tinyperson.tiling import clip_boxes_to_tile, cut_coco, merge_tile_detections, tile_windows
+from mmlean.projects.tinyperson.tiling import clip_boxes_to_tile, cut_coco, merge_tile_detections, tile_windows
 
 
 def test_windows_match_the_released_corner_files():

@@ -6,7 +6,7 @@ import pytest
 
 from mmdet.structures.bbox import HorizontalBoxes
 
-from projects.tinyperson.transforms import CropByCorner, ScaleMatchResize
+from mmlean.projects.tinyperson.transforms import CropByCorner, ScaleMatchResize
 
 
 @pytest.fixture
