@@ -19,6 +19,13 @@ class TinyPersonFormatError(ValueError):
 FLAG_FIELDS = ('iscrowd', 'ignore', 'uncertain', 'logo', 'in_dense_image')
 
 
+def is_ignore_region(ann, ignore_uncertain=True):
+    """TinyPerson's rule for a box that is not scored: ``ignore`` or ``iscrowd``, and
+    ``uncertain`` with ``ignore_uncertain`` (spec tinyperson.md section 2.1)."""
+    return (bool(ann.get('ignore', False)) or bool(ann.get('iscrowd', 0))
+            or (ignore_uncertain and bool(ann.get('uncertain', False))))
+
+
 def _fail(path, where, field, expected, got):
     raise TinyPersonFormatError(f'{path}: {where}: field {field!r} {expected} (got {got!r})')
 

@@ -5,7 +5,7 @@ from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
 from mmengine.fileio import get_local_path
 
-from .annotations import load_tinyperson_json
+from .annotations import is_ignore_region, load_tinyperson_json
 from .tiling import clip_boxes_to_tile, tile_windows
 
 
@@ -52,7 +52,6 @@ class TinyPersonDataset(CocoDataset):
             coco = load_tinyperson_json(local_path)
         self.cat_ids = [c['id'] for c in coco['categories']]
         self.cat2label = {c: 0 for c in self.cat_ids}  # sea and earth persons: one class
-        self.cat_img_map = {}
         originals = {img['file_name']: img['id'] for img in coco.get('old_images') or []}
         anns_by_img = {}
         for ann in coco['annotations']:
@@ -89,9 +88,7 @@ class TinyPersonDataset(CocoDataset):
                 continue
             if min(x + w, width) - max(x, 0) <= 0 or min(y + h, height) - max(y, 0) <= 0:
                 continue
-            ignore = bool(ann.get('ignore', False)) or bool(ann.get('iscrowd', 0))
-            if self.ignore_uncertain and ann.get('uncertain', False):
-                ignore = True
+            ignore = is_ignore_region(ann, self.ignore_uncertain)
             if ignore and self.drop_ignore:
                 continue
             instances.append(dict(bbox=[x, y, x + w, y + h], bbox_label=self.cat2label[ann['category_id']],

@@ -11,6 +11,8 @@ import os.path as osp
 
 import numpy as np
 
+from .annotations import is_ignore_region
+
 
 def object_sizes_from_json(path):
     """sqrt(w h) of every box of a COCO-format json that is not crowd, ignore or uncertain."""
@@ -22,7 +24,7 @@ def object_sizes_from_json(path):
         raise ValueError(f"{path}: expected a COCO-format json with an 'annotations' list")
     sizes = []
     for i, ann in enumerate(coco['annotations']):
-        if ann.get('iscrowd', 0) or ann.get('ignore', False) or ann.get('uncertain', False):
+        if is_ignore_region(ann, ignore_uncertain=True):
             continue
         try:
             w, h = float(ann['bbox'][2]), float(ann['bbox'][3])

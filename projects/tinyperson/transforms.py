@@ -81,7 +81,7 @@ class ScaleMatchResize(BaseTransform):
         self.target_ann_file, self.source_ann_file = target_ann_file, source_ann_file
 
     def _scale(self, boxes, ignore):
-        if boxes is None or len(boxes) == 0:
+        if len(boxes) == 0:
             return self.default_scale
         wh = boxes[:, 2:] - boxes[:, :2]
         sizes = np.sqrt(np.clip(wh[:, 0] * wh[:, 1], 0, None))
@@ -97,11 +97,13 @@ class ScaleMatchResize(BaseTransform):
     def transform(self, results):
         import mmcv
         boxes = results.get('gt_bboxes')
-        arr = boxes.numpy() if boxes is not None else None
-        ignore = results.get('gt_ignore_flags')
-        ignore = (np.zeros(len(arr), bool) if arr is not None and ignore is None else
-                  np.asarray(ignore, dtype=bool) if ignore is not None else None)
-        c = float(self._scale(arr, ignore))
+        if boxes is None:
+            c = self.default_scale
+        else:
+            arr = boxes.numpy()
+            ignore = results.get('gt_ignore_flags')
+            ignore = np.zeros(len(arr), bool) if ignore is None else np.asarray(ignore, dtype=bool)
+            c = float(self._scale(arr, ignore))
         img = results['img']
         h, w = img.shape[:2]
         new_w, new_h = max(1, int(round(w * c))), max(1, int(round(h * c)))

@@ -1,8 +1,6 @@
 """The synthetic TinyPerson writer and the cut tool produce valid TinyPerson files."""
 import json
 import os.path as osp
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -10,13 +8,9 @@ import pytest
 pytest.importorskip('sahi')
 
 
-def run(repo_root, *args):
-    return subprocess.run([sys.executable, *args], cwd=repo_root, capture_output=True, text=True, timeout=300)
-
-
-def test_synthetic_set_and_cut(repo_root, tmp_path):
+def test_synthetic_set_and_cut(run_python, tmp_path):
     from mmlean.projects.tinyperson.annotations import load_tinyperson_json
-    out = run(repo_root, 'tools/dataset_converters/synthetic_tinyperson.py', '--out', str(tmp_path),
+    out = run_python('tools/dataset_converters/synthetic_tinyperson.py', '--out', str(tmp_path),
               '--train', '8', '--test', '1')
     assert out.returncode == 0, out.stderr[-2000:]
     path = tmp_path / 'annotations' / 'task' / 'tiny_set_train_all.json'
@@ -31,14 +25,14 @@ def test_synthetic_set_and_cut(repo_root, tmp_path):
     for img in coco['images']:
         assert osp.isfile(tmp_path / 'train' / img['file_name'])
     dst = tmp_path / 'corner.json'
-    out = run(repo_root, 'tools/dataset_converters/tinyperson_cut.py', str(path), str(dst), '--tile', '160', '128',
+    out = run_python('tools/dataset_converters/tinyperson_cut.py', str(path), str(dst), '--tile', '160', '128',
               '--overlap', '20', '20')
     assert out.returncode == 0, out.stderr[-2000:]
     cut = load_tinyperson_json(str(dst))
     assert cut['old_images'] == coco['images'] and all('corner' in im for im in cut['images'])
-    out = run(repo_root, 'tools/dataset_converters/tinyperson_cut.py', str(dst), str(tmp_path / 'again.json'))
+    out = run_python('tools/dataset_converters/tinyperson_cut.py', str(dst), str(tmp_path / 'again.json'))
     assert out.returncode != 0 and 'already a tile' in out.stderr
     bad = tmp_path / 'bad.json'
     bad.write_text(json.dumps(dict(images=[], annotations=[dict(id=1)], categories=[dict(id=1)])))
-    out = run(repo_root, 'tools/dataset_converters/tinyperson_cut.py', str(bad), str(tmp_path / 'x.json'))
+    out = run_python('tools/dataset_converters/tinyperson_cut.py', str(bad), str(tmp_path / 'x.json'))
     assert out.returncode != 0 and 'bad.json' in out.stderr and "'image_id' is missing" in out.stderr

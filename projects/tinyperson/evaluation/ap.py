@@ -9,6 +9,8 @@ The accumulation into precision/recall is pycocotools' own.
 import numpy as np
 from pycocotools.cocoeval import COCOeval, Params
 
+from ..annotations import is_ignore_region
+
 # (label, lower size, upper size) in pixels; size = sqrt(area), bounds inclusive.
 # The code uses a lower bound of 1, not the paper's 2 (spec section 2.2).
 TINY_AREA_RANGES = (
@@ -75,12 +77,8 @@ class TinyPersonCOCOeval(COCOeval):
         self.ignore_uncertain = ignore_uncertain
         self.use_iod_for_ignore = use_iod_for_ignore
         # pycocotools' _prepare overwrites ann['ignore'] with iscrowd in place: keep the raw flags
-        self._raw_ignore = {}
-        for ann in coco_gt.anns.values():
-            ignore = bool(ann.get('iscrowd', 0)) or bool(ann.get('ignore', False))
-            if ignore_uncertain and ann.get('uncertain', False):
-                ignore = True
-            self._raw_ignore[ann['id']] = int(ignore)
+        self._raw_ignore = {ann['id']: int(is_ignore_region(ann, ignore_uncertain))
+                            for ann in coco_gt.anns.values()}
 
     def _prepare(self):
         super()._prepare()

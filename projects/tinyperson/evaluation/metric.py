@@ -17,36 +17,33 @@ from .miss_rate import MR_SIZE_RANGES, TinyPersonMissRate
 PERSON_CAT_ID = 1
 
 
-def person_coco(tinyperson):
-    """A pycocotools COCO of a TinyPerson dict with all categories merged into person (id 1)."""
+def _coco(dataset):
     from pycocotools.coco import COCO
-    data = dict(images=tinyperson['images'],
-                annotations=[dict(a, category_id=PERSON_CAT_ID,
-                                  area=a.get('area', a['bbox'][2] * a['bbox'][3]),
-                                  iscrowd=int(a.get('iscrowd', 0)))
-                             for a in tinyperson['annotations']],
-                categories=[dict(id=PERSON_CAT_ID, name='person')])
     coco = COCO()
-    coco.dataset = data
-    with contextlib.redirect_stdout(io.StringIO()):
+    coco.dataset = dataset
+    with contextlib.redirect_stdout(io.StringIO()):  # createIndex prints
         coco.createIndex()
     return coco
 
 
+def person_coco(tinyperson):
+    """A pycocotools COCO of a TinyPerson dict with all categories merged into person (id 1)."""
+    annotations = [dict(a, category_id=PERSON_CAT_ID, area=a.get('area', a['bbox'][2] * a['bbox'][3]),
+                        iscrowd=int(a.get('iscrowd', 0)))
+                   for a in tinyperson['annotations']]
+    return _coco(dict(images=tinyperson['images'], annotations=annotations,
+                      categories=[dict(id=PERSON_CAT_ID, name='person')]))
+
+
 def detections_coco(coco_gt, detections):
     """A COCO of detection dicts ``{image_id, bbox: xywh, score}`` (like ``loadRes``)."""
-    from pycocotools.coco import COCO
     anns = []
     for i, d in enumerate(detections):
         x, y, w, h = (float(v) for v in d['bbox'])
         anns.append(dict(id=i + 1, image_id=d['image_id'], category_id=PERSON_CAT_ID,
                          bbox=[x, y, w, h], area=w * h, score=float(d['score']), iscrowd=0))
-    coco = COCO()
-    coco.dataset = dict(images=coco_gt.dataset['images'], annotations=anns,
-                        categories=coco_gt.dataset['categories'])
-    with contextlib.redirect_stdout(io.StringIO()):
-        coco.createIndex()
-    return coco
+    return _coco(dict(images=coco_gt.dataset['images'], annotations=anns,
+                      categories=coco_gt.dataset['categories']))
 
 
 def metric_name(kind, iou_thr, label):

@@ -84,38 +84,46 @@ class TinyPersonMissRate:
         self.fppi_points = np.asarray(fppi_points, dtype=np.float64)
         self.img_ids = sorted(coco_gt.getImgIds())
         self.cat_ids = sorted(coco_gt.getCatIds())
+        self._cache = {}
+
+    def _image_data(self, img_id, cat_id):
+        """What does not depend on the size range, computed once per image: GTs, the best
+        ``max_dets`` detections, their sizes and the IoU / IoD matrices."""
+        key = (img_id, cat_id)
+        if key not in self._cache:
+            gts = self.coco_gt.loadAnns(self.coco_gt.getAnnIds(imgIds=[img_id], catIds=[cat_id]))
+            dts = self.coco_dt.loadAnns(self.coco_dt.getAnnIds(imgIds=[img_id], catIds=[cat_id]))
+            dts = [dts[i] for i in np.argsort([-d['score'] for d in dts], kind='mergesort')][:self.max_dets]
+            flagged = np.array([bool(g.get('ignore', False)) or
+                                (self.ignore_uncertain and bool(g.get('uncertain', False))) for g in gts], bool)
+            dbox = np.array([d['bbox'] for d in dts], np.float64).reshape(-1, 4)
+            gbox = np.array([g['bbox'] for g in gts], np.float64).reshape(-1, 4)
+            self._cache[key] = dict(
+                empty=not gts and not dts, flagged=flagged,
+                gt_size=np.sqrt(np.array([g['area'] for g in gts], np.float64)),
+                gt_area=np.array([g['area'] for g in gts], np.float64),
+                dt_area=dbox[:, 2] * dbox[:, 3],
+                scores=np.array([d['score'] for d in dts], np.float64),
+                iou=_iou_xywh(dbox, gbox), iod=intersection_over_detection(dbox, gbox))
+        return self._cache[key]
 
     def _image(self, img_id, cat_id, lo, hi):
-        gts = self.coco_gt.loadAnns(self.coco_gt.getAnnIds(imgIds=[img_id], catIds=[cat_id]))
-        dts = self.coco_dt.loadAnns(self.coco_dt.getAnnIds(imgIds=[img_id], catIds=[cat_id]))
-        if not gts and not dts:
+        data = self._image_data(img_id, cat_id)
+        if data['empty']:
             return None
-        ignore = []
-        for g in gts:
-            size = np.sqrt(g['area'])
-            ign = bool(g.get('ignore', False)) or not lo <= size <= hi
-            if self.ignore_uncertain and g.get('uncertain', False):
-                ign = True
-            ignore.append(ign)
-        ignore = np.array(ignore, dtype=bool)
-        order = np.argsort(ignore, kind='mergesort')
-        gts = [gts[i] for i in order]
+        ignore = data['flagged'] | ~((lo <= data['gt_size']) & (data['gt_size'] <= hi))
+        order = np.argsort(ignore, kind='mergesort')  # regular GTs first
         ignore = ignore[order]
-        dts = [dts[i] for i in np.argsort([-d['score'] for d in dts], kind='mergesort')]
-        dts = dts[:self.max_dets]
-        dts = [d for d in dts
-               if lo / self.exp_filter <= np.sqrt(d['bbox'][2] * d['bbox'][3]) < hi * self.exp_filter]
-        T, G, D = len(self.iou_thrs), len(gts), len(dts)
+        dt_size = np.sqrt(data['dt_area'])
+        keep = (lo / self.exp_filter <= dt_size) & (dt_size < hi * self.exp_filter)
+        T, G, D = len(self.iou_thrs), len(ignore), int(keep.sum())
         matched = np.zeros((T, D), dtype=bool)
         dt_ignore = np.zeros((T, D), dtype=bool)
         if G and D:
-            dbox = [d['bbox'] for d in dts]
-            gbox = [g['bbox'] for g in gts]
-            overlap = np.where(ignore[None, :], intersection_over_detection(dbox, gbox), _iou_xywh(dbox, gbox))
-            d_area = np.array([d['bbox'][2] * d['bbox'][3] for d in dts], dtype=np.float64)
-            g_area = np.array([g['area'] for g in gts], dtype=np.float64)
+            overlap = np.where(ignore[None, :], data['iod'][keep][:, order], data['iou'][keep][:, order])
             v = overlap[:, ignore]
-            fallback = v / (1 + v) * (1 + g_area[ignore][None, :] / np.maximum(d_area[:, None], 1e-300))
+            g_area = data['gt_area'][order][ignore]
+            fallback = v / (1 + v) * (1 + g_area[None, :] / np.maximum(data['dt_area'][keep][:, None], 1e-300))
             for t_i, t in enumerate(self.iou_thrs):
                 thr = min(t, 1 - 1e-10)
                 gt_taken = np.zeros(G, dtype=bool)
@@ -139,8 +147,8 @@ class TinyPersonMissRate:
                     else:
                         matched[t_i, d_i] = True
                         gt_taken[m] = True
-        return dict(scores=np.array([d['score'] for d in dts], dtype=np.float64),
-                    matched=matched, dt_ignore=dt_ignore, num_pos=int((~ignore).sum()))
+        return dict(scores=data['scores'][keep], matched=matched, dt_ignore=dt_ignore,
+                    num_pos=int((~ignore).sum()))
 
     def evaluate(self):
         """``{(iou_thr, size_label): MR}`` in [0, 1] (-1 where a range has no GT)."""

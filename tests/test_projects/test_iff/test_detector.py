@@ -1,9 +1,6 @@
 """A whole RetinaNet with IFF trains and evaluates through tools/train.py and tools/test.py."""
 import json
-import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 
@@ -12,16 +9,10 @@ pytest.importorskip('pycocotools')
 CFG = 'configs/iff/demo/iff_retinanet_r18_fpn_1xb8-1200i_shapes.py'
 
 
-def run(repo_root, *args):
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    return subprocess.run([sys.executable, *args], cwd=repo_root, capture_output=True, text=True,
-                          env=env, timeout=900)
-
-
 @pytest.mark.slow
-def test_iff_retinanet_trains_and_evaluates_with_coco_metric(repo_root, tmp_path):
+def test_iff_retinanet_trains_and_evaluates_with_coco_metric(run_python, tmp_path):
     data = tmp_path / 'shapes'
-    out = run(repo_root, 'tools/dataset_converters/synthetic_shapes_coco.py', '--out', str(data),
+    out = run_python('tools/dataset_converters/synthetic_shapes_coco.py', '--out', str(data),
               '--train', '8', '--val', '4', '--size', '64')
     assert out.returncode == 0, out.stderr[-3000:]
     ann = str(data / 'annotations' / 'instances_val.json')
@@ -31,12 +22,12 @@ def test_iff_retinanet_trains_and_evaluates_with_coco_metric(repo_root, tmp_path
             'train_dataloader.batch_size=2', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
             'default_hooks.checkpoint.interval=2', 'model.test_cfg.score_thr=0.0']
     work = str(tmp_path / 'work')
-    out = run(repo_root, 'tools/train.py', CFG, '--work-dir', work, *opts)
+    out = run_python('tools/train.py', CFG, '--work-dir', work, *opts)
     assert out.returncode == 0, out.stderr[-3000:]
     ckpt = osp.join(work, 'iter_2.pth')
     assert osp.exists(ckpt)
     metrics = str(tmp_path / 'metrics.json')
-    out = run(repo_root, 'tools/test.py', CFG, ckpt, '--work-dir', work, '--out', metrics, *opts)
+    out = run_python('tools/test.py', CFG, ckpt, '--work-dir', work, '--out', metrics, *opts)
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.load(open(metrics))
     assert 0.0 <= result['coco/bbox_mAP'] <= 1.0

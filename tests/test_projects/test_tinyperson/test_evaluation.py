@@ -180,20 +180,40 @@ def test_miss_rate_iod_fallback_reproduces_the_official_score(gt_factory):
     assert _mr(gt, dets, use_iod_for_ignore=False)[0.5, 'tiny'] == pytest.approx(np.exp(np.log(0.5) / 9))
 
 
+def _iou_iod(d, g):
+    """(IoU, IoD) of two [x, y, w, h] boxes, computed plainly."""
+    ix = max(0.0, min(d[0] + d[2], g[0] + g[2]) - max(d[0], g[0]))
+    iy = max(0.0, min(d[1] + d[3], g[1] + g[3]) - max(d[1], g[1]))
+    inter = ix * iy
+    return inter / (d[2] * d[3] + g[2] * g[3] - inter), inter / (d[2] * d[3])
+
+
+def _image_gts(gt_dict, img_id, outside):
+    """The image's GTs, regular before ignored (stable), their ignore flags and the positive count."""
+    gts = [a for a in gt_dict['annotations'] if a['image_id'] == img_id]
+    ign = [bool(a['ignore'] or a['uncertain'] or outside(a)) for a in gts]
+    order = sorted(range(len(gts)), key=lambda i: ign[i])
+    return [gts[i] for i in order], [ign[i] for i in order], ign.count(False)
+
+
+def _add_ignore_regions(rng, images, anns, dets, per_image):
+    """Ignore regions, each with 3 detections straddling its right edge (IoD 0.1 .. 1)."""
+    for img_id, _, _ in images:
+        for _ in range(per_image):
+            x, y, w, h = rng.uniform(0, 300), rng.uniform(0, 200), rng.uniform(20, 90), rng.uniform(20, 90)
+            anns.append((img_id, [x, y, w, h], dict(ignore=True)))
+            for _ in range(3):
+                dets.append(det(img_id, [x + w - 6 * rng.uniform(0.1, 1.2), y + rng.uniform(0, h - 8), 6, 8],
+                                float(rng.random())))
+
+
 def _reference_ap(gt_dict, dets, iou_thr, lo, hi, max_dets=200):
     """The protocol written out plainly (spec tinyperson.md 2.1-2.3), without pycocotools."""
-    def iou(d, g):
-        ix = max(0.0, min(d[0] + d[2], g[0] + g[2]) - max(d[0], g[0]))
-        iy = max(0.0, min(d[1] + d[3], g[1] + g[3]) - max(d[1], g[1]))
-        inter = ix * iy
-        return inter / (d[2] * d[3] + g[2] * g[3] - inter), inter / (d[2] * d[3])
+    iou = _iou_iod
     records, positives = [], 0
     for img in gt_dict['images']:
-        gts = [a for a in gt_dict['annotations'] if a['image_id'] == img['id']]
-        ign = [bool(a['ignore'] or a['uncertain'] or not lo ** 2 <= a['area'] <= hi ** 2) for a in gts]
-        order = sorted(range(len(gts)), key=lambda i: ign[i])  # stable: regular first
-        gts, ign = [gts[i] for i in order], [ign[i] for i in order]
-        positives += ign.count(False)
+        gts, ign, n_pos = _image_gts(gt_dict, img['id'], lambda a: not lo ** 2 <= a['area'] <= hi ** 2)
+        positives += n_pos
         ds = sorted([d for d in dets if d['image_id'] == img['id']], key=lambda d: -d['score'])[:max_dets]
         taken = [False] * len(gts)
         for d in ds:
@@ -237,13 +257,8 @@ def _reference_ap(gt_dict, dets, iou_thr, lo, hi, max_dets=200):
 def test_equals_a_plain_reference_with_ignore_regions_and_uncertain_boxes(gt_factory, seed):
     rng = np.random.default_rng(seed)
     images, anns, dets = _random_scene(rng, n_img=5)
-    for img_id, _, _ in images:  # ignore regions and uncertain boxes, some with detections on them
-        for _ in range(2):
-            x, y, w, h = rng.uniform(0, 300), rng.uniform(0, 200), rng.uniform(20, 90), rng.uniform(20, 90)
-            anns.append((img_id, [x, y, w, h], dict(ignore=True)))
-            for _ in range(3):  # crossing the region's right edge: IoD spread over 0.1 .. 1
-                dets.append(det(img_id, [x + w - 6 * rng.uniform(0.1, 1.2), y + rng.uniform(0, h - 8), 6, 8],
-                                float(rng.random())))
+    _add_ignore_regions(rng, images, anns, dets, per_image=2)
+    for img_id, _, _ in images:  # uncertain boxes with detections on them
         x, y = rng.uniform(0, 380), rng.uniform(0, 280)
         anns.append((img_id, [x, y, 5, 9], dict(uncertain=True)))
         dets.append(det(img_id, [x + 0.5, y, 5, 9], float(rng.random())))
@@ -256,18 +271,11 @@ def test_equals_a_plain_reference_with_ignore_regions_and_uncertain_boxes(gt_fac
 
 def _reference_mr(gt_dict, dets, iou_thr, lo, hi, max_dets=1000):
     """MR written out plainly (spec tinyperson.md 2.2-2.4), including the official fallback score."""
-    def overlaps(d, g):
-        ix = max(0.0, min(d[0] + d[2], g[0] + g[2]) - max(d[0], g[0]))
-        iy = max(0.0, min(d[1] + d[3], g[1] + g[3]) - max(d[1], g[1]))
-        inter = ix * iy
-        return inter / (d[2] * d[3] + g[2] * g[3] - inter), inter / (d[2] * d[3])
+    overlaps = _iou_iod
     records, positives = [], 0
     for img in gt_dict['images']:
-        gts = [a for a in gt_dict['annotations'] if a['image_id'] == img['id']]
-        ign = [bool(a['ignore'] or a['uncertain'] or not lo <= np.sqrt(a['area']) <= hi) for a in gts]
-        order = sorted(range(len(gts)), key=lambda i: ign[i])
-        gts, ign = [gts[i] for i in order], [ign[i] for i in order]
-        positives += ign.count(False)
+        gts, ign, n_pos = _image_gts(gt_dict, img['id'], lambda a: not lo <= np.sqrt(a['area']) <= hi)
+        positives += n_pos
         ds = sorted([d for d in dets if d['image_id'] == img['id']], key=lambda d: -d['score'])[:max_dets]
         ds = [d for d in ds if lo / 1.25 <= np.sqrt(d['bbox'][2] * d['bbox'][3]) < hi * 1.25]
         taken = [False] * len(gts)
@@ -309,12 +317,7 @@ def test_miss_rate_equals_a_plain_reference(gt_factory, seed):
     from mmlean.projects.tinyperson.evaluation import MR_SIZE_RANGES
     rng = np.random.default_rng(seed)
     images, anns, dets = _random_scene(rng, n_img=4)
-    for img_id, _, _ in images:
-        x, y, w, h = rng.uniform(0, 300), rng.uniform(0, 200), rng.uniform(20, 90), rng.uniform(20, 90)
-        anns.append((img_id, [x, y, w, h], dict(ignore=True)))
-        for _ in range(3):
-            dets.append(det(img_id, [x + w - 6 * rng.uniform(0.1, 1.2), y + rng.uniform(0, h - 8), 6, 8],
-                            float(rng.random())))
+    _add_ignore_regions(rng, images, anns, dets, per_image=1)
     # duplicates: a person may be matched only once
     dets += [det(d['image_id'], [d['bbox'][0] + 0.3, d['bbox'][1], d['bbox'][2], d['bbox'][3]], d['score'] * 0.9)
              for d in dets[:12]]
