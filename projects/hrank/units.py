@@ -3,8 +3,10 @@
 HRank ranks the feature map *after* the non-linearity that follows a conv
 (after the residual addition for the last conv of a ResNet block), and the
 official compress-rate strings give one rate per conv in a fixed order
-(spec §2.2-2.3). :func:`prune_units` returns that order for the supported
-backbones, with module paths relative to the model passed in.
+(official HRank code: the hooked modules of rank_generation.py and the
+compress-rate strings of its README). :func:`prune_units` returns that order
+for the supported backbones, with module paths relative to the model passed
+in.
 """
 import functools
 from dataclasses import dataclass

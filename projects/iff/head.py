@@ -3,7 +3,8 @@
 The head runs once; its outputs pass an activation and a small feedback
 convolution and are added to the head's input; the head runs again with the
 same weights, and only the second pass feeds the loss and the predictions
-(spec iff.md Sec. 2.1):
+(official iffDetector code, iff-heads/FoveaBox/fovea_head.py and
+iff-heads/FreeAnchor-ResNeXt101/retinanet.py):
 
     x' = x + Conv_back(phi(concat(outputs_1)))      outputs_2 = H(x')
 

@@ -1,10 +1,10 @@
 """Put PAMS's quantizers into mmagic's EDSRNet and RDNNet by module swapping.
 
-Placement follows the official code (spec pams.md Sec. 3): head, tail and the
-last body conv stay full precision; every conv inside the residual blocks
-(EDSR) or residual dense blocks and the global feature fusion (RDN) gets
-k-bit weights, and activations are quantized where the official code
-quantizes them. Children keep their names, so a full-precision checkpoint
+Placement follows the official PAMS code (model/edsr.py, model/rdn.py): head,
+tail and the last body conv stay full precision; every conv inside the
+residual blocks (EDSR) or residual dense blocks and the global feature fusion
+(RDN) gets k-bit weights, and activations are quantized where the official
+code quantizes them. Children keep their names, so a full-precision checkpoint
 loads into the quantized network; only the quantizers' keys are new.
 
 Deviation, on purpose (``quantize_all_conv_inputs=True``, the default): the

@@ -1,4 +1,5 @@
-"""Reading and checking TinyPerson annotation files (spec tinyperson.md section 1.2).
+"""Reading and checking TinyPerson annotation files (format of the official TinyBenchmark
+release, described in its dataset/README.md).
 
 The format is COCO-like: ``images`` (``id``, ``file_name``, ``width``,
 ``height``; tile files add ``corner`` and keep the originals as
@@ -21,7 +22,8 @@ FLAG_FIELDS = ('iscrowd', 'ignore', 'uncertain', 'logo', 'in_dense_image')
 
 def is_ignore_region(ann, ignore_uncertain=True):
     """TinyPerson's rule for a box that is not scored: ``ignore`` or ``iscrowd``, and
-    ``uncertain`` with ``ignore_uncertain`` (spec tinyperson.md section 2.1)."""
+    ``uncertain`` with ``ignore_uncertain`` (official TinyBenchmark code,
+    tools/evaluate/evaluate_tiny.py with ``ignore_uncertain=True``)."""
     return (bool(ann.get('ignore', False)) or bool(ann.get('iscrowd', 0))
             or (ignore_uncertain and bool(ann.get('uncertain', False))))
 

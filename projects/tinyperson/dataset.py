@@ -1,4 +1,5 @@
-"""TinyPerson in MMDetection 3.x: the dataset (spec tinyperson.md sections 1 and 7)."""
+"""TinyPerson in MMDetection 3.x: the dataset (Yu et al., "Scale Match for Tiny Person
+Detection", WACV 2020, arXiv 1912.10664; json files of the official TinyBenchmark release)."""
 import os.path as osp
 
 from mmdet.datasets import CocoDataset

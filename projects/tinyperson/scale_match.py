@@ -1,5 +1,6 @@
 """Scale Match and Monotone Scale Match (Yu et al., "Scale Match for Tiny
-Person Detection", WACV 2020, Sec. 4; spec tinyperson.md section 4).
+Person Detection", WACV 2020, Sec. 4; official TinyBenchmark code,
+maskrcnn_benchmark/data/transforms/scale_match.py).
 
 Object size is s = sqrt(w h). The target size distribution is a histogram of
 the target set's sizes (:class:`SizeHistogram`); :class:`ScaleMatch` samples

@@ -1,4 +1,5 @@
-"""Cut-and-merge for TinyPerson (spec tinyperson.md section 3).
+"""Cut-and-merge for TinyPerson (official TinyBenchmark code,
+MyPackage/tools/pub/split_and_merge_image.py).
 
 * :func:`tile_windows`: fixed-size tiles with overlap; the last tile of a row
   or column is moved back inside the image (sahi's ``get_slice_bboxes``, the

@@ -1,4 +1,5 @@
-"""BinaryConv2d / RBNNConv2d forward and backward against the spec's formulas."""
+"""BinaryConv2d / RBNNConv2d forward and backward against the formulas of the official RBNN
+code (cifar/modules/binarized_modules.py)."""
 import math
 
 import pytest
@@ -33,7 +34,7 @@ def test_rbnn_forward_matches_the_official_formulas():
     assert torch.allclose(conv(x), manual_rbnn_forward(conv, x), atol=1e-5)
 
 
-def test_rbnn_gradients_follow_the_spec():
+def test_rbnn_gradients_follow_the_official_code():
     torch.manual_seed(1)
     conv = RBNNConv2d(8, 8, 3, padding=1, bias=False, seed=1)
     conv.k, conv.t = 10.0, 0.1

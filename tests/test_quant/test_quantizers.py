@@ -1,4 +1,5 @@
-"""PAMS quantizers against hand-computed values and the spec's gradient formulas."""
+"""PAMS quantizers against hand-computed values and the gradients of the official PAMS code
+(model/quant_ops.py)."""
 import pytest
 import torch
 import torch.nn.functional as F
@@ -53,7 +54,7 @@ def test_act_quantizer_forward_by_hand():
 
 @pytest.mark.parametrize('bits', [2, 4, 8])
 @pytest.mark.parametrize('value', [-3.0, -1.1, 0.2, 0.9, 1.3, 2.5])
-def test_act_quantizer_gradients_match_the_spec(bits, value):
+def test_act_quantizer_gradients_match_the_official_code(bits, value):
     """d/da = 1 inside, 0 outside; d/dalpha = sign(a) outside, the rounding residual inside."""
     alpha, qmax = 2.0, qmax_for_bits(bits)
     q = act_quantizer(alpha, bits)

@@ -1,4 +1,4 @@
-# PAMS training schedule (official main.py/option.py, spec pams.md Sec. 5):
+# PAMS training schedule (official PAMS code, main.py, option.py and run.sh):
 # 30 "epochs" of 1000 iterations, batch 16, Adam(0.9, 0.999), lr 1e-4 for the
 # weights and 1e-2 for every alpha (lr_mult 100, no decay), halved every 10
 # epochs; alpha initialised from the data during epoch 1. Names carry a

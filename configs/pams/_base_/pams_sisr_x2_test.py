@@ -1,9 +1,10 @@
-# PAMS test protocol (spec pams.md Sec. 5): Set5, Set14, B100 and Urban100 in
-# mmagic's SISR layout (data/<Set>/GTmod12 and data/<Set>/LRbicx2), PSNR and
-# SSIM on the Y channel with crop border = scale, as the paper's MATLAB
-# script measures them (mmagic's stock configs report RGB). Names carry a
-# pams_ prefix so this file can sit beside an mmagic config in _base_; a
-# config picks them up with {{_base_.pams_...}}.
+# PAMS test protocol (official PAMS code, metrics/calculate_PSNR_SSIM.m and
+# metrics/run.sh): Set5, Set14, B100 and Urban100 in mmagic's SISR layout
+# (data/<Set>/GTmod12 and data/<Set>/LRbicx2), PSNR and SSIM on the Y
+# channel with crop border = scale, as the paper's MATLAB script measures
+# them (mmagic's stock configs report RGB). Names carry a pams_ prefix so this
+# file can sit beside an mmagic config in _base_; a config picks them up with
+# {{_base_.pams_...}}.
 pams_scale = 2
 pams_test_pipeline = [
     dict(type='LoadImageFromFile', key='img', color_type='color', channel_order='rgb',

@@ -2,7 +2,9 @@
 
 Re-implemented from the protocol of TinyBenchmark's ``cocoeval.py`` with
 ``EVAL_STRANDARD='tiny'``, ``ignore_uncertain=True`` and
-``use_iod_for_ignore=True`` (spec tinyperson.md section 2); nothing is copied.
+``use_iod_for_ignore=True`` (official TinyBenchmark code,
+maskrcnn_benchmark/data/datasets/evaluation/coco/cocoeval.py, as
+tools/evaluate/evaluate_tiny.py calls it); nothing is copied.
 The accumulation into precision/recall is pycocotools' own.
 """
 
@@ -12,7 +14,7 @@ from pycocotools.cocoeval import COCOeval, Params
 from ..annotations import is_ignore_region
 
 # (label, lower size, upper size) in pixels; size = sqrt(area), bounds inclusive.
-# The code uses a lower bound of 1, not the paper's 2 (spec section 2.2).
+# The official cocoeval.py uses a lower bound of 1, not the paper's 2 (arXiv 1912.10664).
 TINY_AREA_RANGES = (
     ('all', 1, 1e5),
     ('tiny', 1, 20),

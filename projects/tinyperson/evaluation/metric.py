@@ -52,7 +52,7 @@ def metric_name(kind, iou_thr, label):
 
 @METRICS.register_module()
 class TinyPersonMetric(BaseMetric):
-    """TinyPerson AP and MR (spec tinyperson.md section 2), on whole images.
+    """TinyPerson AP and MR (official TinyBenchmark code, evaluate_tiny.py), on whole images.
 
     Predictions of tiles (``tile_corner`` and ``ori_img_id`` in the data
     sample's metainfo, from ``TinyPersonDataset``) are shifted back to their

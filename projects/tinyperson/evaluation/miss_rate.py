@@ -1,7 +1,8 @@
 """TinyPerson log-average miss rate (CityPersons-style, ``filter_type='size'``).
 
-Re-implemented from the protocol the TinyPerson benchmark uses for MR (spec
-tinyperson.md sections 2.2-2.4); nothing is copied:
+Re-implemented from the protocol the TinyPerson benchmark uses for MR (official
+TinyBenchmark code, third/Cityscapes/cityperson_eval.py and
+third/Cityscapes/evaluation/eval_script/eval_MR_multisetup.py); nothing is copied:
 
 * size = sqrt(area) of the GT (``area`` field) and sqrt(w * h) of a detection;
 * ranges tiny1 [2, 8], tiny2 [8, 12], tiny3 [12, 20], tiny [2, 20],

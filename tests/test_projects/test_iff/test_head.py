@@ -1,4 +1,4 @@
-"""IFF feedback loop on mmdet dense heads (spec iff.md Sec. 6)."""
+"""IFF feedback loop on mmdet dense heads (Mao et al., arXiv 2006.12708)."""
 import copy
 
 import pytest

@@ -1,4 +1,5 @@
-"""Where PAMS puts its quantizers in mmagic's EDSRNet and RDNNet (spec pams.md Sec. 3)."""
+"""Where PAMS puts its quantizers in mmagic's EDSRNet and RDNNet (official PAMS code,
+model/edsr.py and model/rdn.py)."""
 import pytest
 import torch
 import torch.nn as nn

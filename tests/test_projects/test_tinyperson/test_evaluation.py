@@ -208,7 +208,8 @@ def _add_ignore_regions(rng, images, anns, dets, per_image):
 
 
 def _reference_ap(gt_dict, dets, iou_thr, lo, hi, max_dets=200):
-    """The protocol written out plainly (spec tinyperson.md 2.1-2.3), without pycocotools."""
+    """The protocol written out plainly (official TinyBenchmark cocoeval.py), without
+    pycocotools."""
     iou = _iou_iod
     records, positives = [], 0
     for img in gt_dict['images']:
@@ -270,7 +271,8 @@ def test_equals_a_plain_reference_with_ignore_regions_and_uncertain_boxes(gt_fac
 
 
 def _reference_mr(gt_dict, dets, iou_thr, lo, hi, max_dets=1000):
-    """MR written out plainly (spec tinyperson.md 2.2-2.4), including the official fallback score."""
+    """MR written out plainly (official TinyBenchmark cityperson_eval.py and
+    eval_MR_multisetup.py), including the official fallback score."""
     overlaps = _iou_iod
     records, positives = [], 0
     for img in gt_dict['images']:

@@ -6,7 +6,8 @@ from mmlean.projects.tinyperson.tiling import clip_boxes_to_tile, cut_coco, merg
 
 
 def test_windows_match_the_released_corner_files():
-    # spec: 1280x720 with 640x512 tiles and 50 px overlap -> x 0/590/640, y 0/208
+    # released TinyBenchmark corner files: 1280x720 with 640x512 tiles and 50 px
+    # overlap -> x 0/590/640, y 0/208
     wins = tile_windows(1280, 720, (640, 512), (50, 50))
     assert sorted({w[0] for w in wins}) == [0, 590, 640]
     assert sorted({w[1] for w in wins}) == [0, 208]
