@@ -34,6 +34,38 @@ class SignSTE(torch.autograd.Function):
         return grad * (x.abs() <= 1).to(grad.dtype)
 
 
+class XNORSign(torch.autograd.Function):
+    """BNAS's XNOR weight binarizer: ``W_b = alpha * sign(W)``, one scalar alpha.
+
+    Forward, as ``Sigh_XNOR`` in the official BNAS code
+    (github.com/bczhangbczhang/BNAS, ``module/Conv_XNOR.py``):
+    ``alpha = mean(|W|)`` over the whole tensor (a single scalar, not XNOR-Net's
+    per-filter alpha) and ``W_b = alpha * sign(W)`` (sign with mmlean's
+    0 -> +1 convention; the official code uses ``torch.sign``).
+
+    Backward, as the official code's (not the exact derivative of the
+    forward): with ``g = dL/dW_b``,
+
+        ``dL/dW = g / numel(W) + alpha * g * 1_{|W| <= 1}``
+
+    i.e. a ``1/n`` share of ``g`` standing in for the path through alpha, plus
+    the clipped straight-through estimator of sign scaled by alpha (the
+    official code zeroes the second term where ``W > 1`` or ``W < -1``).
+    """
+
+    @staticmethod
+    def forward(ctx, w):
+        alpha = w.abs().mean()
+        ctx.save_for_backward(w, alpha)
+        return alpha * binary_sign(w)
+
+    @staticmethod
+    def backward(ctx, grad):
+        w, alpha = ctx.saved_tensors
+        inside = (w.abs() <= 1).to(grad.dtype)
+        return grad / grad.numel() + alpha * grad * inside
+
+
 class TrainingAwareSign(torch.autograd.Function):
     """sign forward; backward of RBNN's training-aware approximation.
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmlean.binary import SignSTE, TrainingAwareSign, binary_sign, rbnn_k_t
+from mmlean.binary import SignSTE, TrainingAwareSign, XNORSign, binary_sign, rbnn_k_t
 
 
 def rbnn_F(x, k, t):
@@ -62,3 +62,26 @@ def test_k_t_schedule_matches_official_cpt_tk():
     assert t > 1 and k == 1.0
     with pytest.raises(ValueError):
         rbnn_k_t(0, 0)
+
+
+def test_xnor_sign_forward_is_one_scalar_alpha_times_sign():
+    w = torch.tensor([[-2.0, -0.5], [0.0, 0.3]], dtype=torch.float64)
+    alpha = (2.0 + 0.5 + 0.0 + 0.3) / 4  # mean |W| over the whole tensor
+    out = XNORSign.apply(w)
+    assert out.tolist() == [[-alpha, -alpha], [alpha, alpha]]  # sign(0) = +1
+
+
+def test_xnor_sign_backward_is_the_official_formula():
+    """Sigh_XNOR.backward of the official BNAS code (module/Conv_XNOR.py),
+    restated element by element: g / n + alpha * g where -1 <= w <= 1, else g / n."""
+    values = [-2.0, -1.0, -0.5, 0.0, 0.3, 1.0, 1.5, 4.0]
+    grads = [0.5, -1.0, 2.0, 3.0, -0.25, 1.5, -2.0, 0.75]
+    n = len(values)
+    alpha = sum(abs(v) for v in values) / n
+    expected = []
+    for v, g in zip(values, grads):
+        clipped = 0.0 if (v > 1 or v < -1) else g
+        expected.append(g / n + alpha * clipped)
+    w = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    XNORSign.apply(w).backward(torch.tensor(grads, dtype=torch.float64))
+    np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-12)
