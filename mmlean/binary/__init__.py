@@ -2,14 +2,14 @@
 
 Shared by RBNN and the binarized NAS methods (BNAS, CP-NAS).
 """
-from .conv import BinaryConv2d, RBNNConv2d, standardize_per_sample
+from .conv import BinaryConv2d, RBNNConv2d, XNORConv2d, standardize_per_sample
 from .rotation import (bi_rotation, bi_rotation_step, get_ab, random_orthogonal,
                        rotate, rotation_objective)
 from .sign import SignSTE, TrainingAwareSign, XNORSign, binary_sign, rbnn_k_t
 
 __all__ = [
-    'BinaryConv2d', 'RBNNConv2d', 'standardize_per_sample', 'bi_rotation',
-    'bi_rotation_step', 'get_ab', 'random_orthogonal', 'rotate',
+    'BinaryConv2d', 'RBNNConv2d', 'XNORConv2d', 'standardize_per_sample',
+    'bi_rotation', 'bi_rotation_step', 'get_ab', 'random_orthogonal', 'rotate',
     'rotation_objective', 'SignSTE', 'TrainingAwareSign', 'XNORSign', 'binary_sign',
     'rbnn_k_t'
 ]

@@ -2,20 +2,29 @@
 
 :class:`BinaryConv2d` is the plain binary conv (sign + clipped STE, learnable
 per-channel scale). :class:`RBNNConv2d` adds RBNN's weight standardization,
-bi-rotation with the adjustable angle and the training-aware sign. Both keep
+bi-rotation with the adjustable angle and the training-aware sign.
+:class:`XNORConv2d` is BNAS's XNOR conv (one scalar alpha per layer). All keep
 ``weight`` as the latent full-precision weight, so a trained ``nn.Conv2d``
-state dict loads into them, and both expose :meth:`binary_weight` and
-:meth:`activation_threshold`, which is all the bit-packed deploy engine
-(:mod:`mmlean.binary.deploy`) needs.
+state dict loads into them, and all expose :meth:`~BinaryConv2d.binary_weight`,
+:meth:`~BinaryConv2d.activation_threshold` and
+:meth:`~BinaryConv2d.output_scale`, which is all the bit-packed deploy engine
+(:mod:`mmlean.binary.deploy`) needs: in every class the forward pass is
+``conv(sign(x - thr), binary_weight()) * output_scale() + bias`` (groups and
+dilation as the conv's).
+
+The three classes are registered in mmengine's root ``MODELS`` registry, so
+``dict(type='XNORConv2d', ...)`` builds them from any OpenMMLab scope
+(``MODELS.build``, mmcv's ``build_conv_layer``, mmrazor op configs).
 """
 import math
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.registry import MODELS
 
 from .rotation import bi_rotation, get_ab, random_orthogonal, rotate
-from .sign import SignSTE, TrainingAwareSign, binary_sign
+from .sign import SignSTE, TrainingAwareSign, XNORSign, binary_sign
 
 
 def standardize_per_sample(x: torch.Tensor, eps: float = 0.0) -> torch.Tensor:
@@ -25,41 +34,56 @@ def standardize_per_sample(x: torch.Tensor, eps: float = 0.0) -> torch.Tensor:
     return centered / (centered.std(dims, keepdim=True) + eps)
 
 
+@MODELS.register_module()
 class BinaryConv2d(nn.Conv2d):
     """A 1-bit conv: ``out = conv(sign(a), sign(w)) * scale``.
 
     Activations are binarized after per-sample standardization (their sign is
     ``sign(a - mean(a))``), weights by sign; both backward through the clipped
     straight-through estimator. ``scale`` is a learnable per-output-channel
-    factor initialized to ``mean(|W_i|)`` (XNOR-Net's alpha, learned as in
-    RBNN). ``binary_activation=False`` gives a 1-bit-weight, FP-activation
-    (W1A32) layer.
+    factor initialized to ``mean(|W_i|)`` (XNOR-Net's alpha, arXiv 1603.05279
+    §3.1, learned as in RBNN). ``binary_activation=False`` gives a
+    1-bit-weight, FP-activation (W1A32) layer. Grouped (incl. depthwise) and
+    dilated convs binarize each filter of ``in_channels // groups`` channels.
 
     Args:
-        *args, **kwargs: as ``nn.Conv2d``; groups must be 1.
+        *args, **kwargs: as ``nn.Conv2d``; ``padding_mode`` must be 'zeros'.
         binary_activation (bool): binarize the input. Defaults to True.
         standardize_activation (bool): subtract the per-sample mean before the
             sign. Defaults to True.
     """
 
+    #: whether the layer has the learnable per-channel ``scale`` parameter
+    learnable_scale = True
+
     def __init__(self, *args, binary_activation: bool = True,
                  standardize_activation: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.groups != 1:
-            raise ValueError(f'{type(self).__name__} supports groups=1 only, '
-                             f'got groups={self.groups}')
         if self.padding_mode != 'zeros':
             raise ValueError(f'{type(self).__name__} supports zero padding only, '
                              f'got padding_mode={self.padding_mode!r}')
         self.binary_activation = binary_activation
         self.standardize_activation = standardize_activation
-        self.scale = nn.Parameter(torch.empty(self.out_channels, 1, 1))
+        if self.learnable_scale:
+            self.scale = nn.Parameter(torch.empty(self.out_channels, 1, 1))
+        else:
+            self.register_parameter('scale', None)
         self.reset_scale()
 
     @torch.no_grad()
     def reset_scale(self) -> None:
         """Set ``scale`` to ``mean(|W_i|)`` per output channel (its init)."""
-        self.scale.copy_(self.weight.abs().mean(dim=(1, 2, 3)).view(-1, 1, 1))
+        if self.scale is not None:
+            self.scale.copy_(self.weight.abs().mean(dim=(1, 2, 3)).view(-1, 1, 1))
+
+    @torch.no_grad()
+    def output_scale(self) -> torch.Tensor:
+        """The (Cout,) float factor of the integer +-1 conv sums in the forward.
+
+        ``forward(x) = conv(sign(x - thr), binary_weight()) * output_scale()
+        + bias``; here the learnable ``scale``. Detached.
+        """
+        return self.scale.detach().reshape(-1)
 
     @classmethod
     def from_conv(cls, conv: nn.Conv2d, **kwargs) -> 'BinaryConv2d':
@@ -111,8 +135,9 @@ class BinaryConv2d(nn.Conv2d):
         w = self.binarize_weight(self.effective_weight())
         if self.binary_activation:
             x = self.binarize_activation(self.prepare_activation(x))
-        out = F.conv2d(x, w, None, self.stride, self.padding, self.dilation)
-        out = out * self.scale
+        out = F.conv2d(x, w, None, self.stride, self.padding, self.dilation, self.groups)
+        if self.scale is not None:
+            out = out * self.scale
         if self.bias is not None:
             out = out + self.bias.view(1, -1, 1, 1)
         return out
@@ -122,13 +147,15 @@ class BinaryConv2d(nn.Conv2d):
                 f', binary_activation={self.binary_activation}')
 
 
+@MODELS.register_module()
 class RBNNConv2d(BinaryConv2d):
     """The rotated binary conv of `RBNN <https://arxiv.org/abs/2009.13055>`_.
 
     Forward (official code, paper Eq. 3-9):
 
     * ``w2`` = per-filter standardized weight (mean 0, unbiased std 1);
-    * ``X_i`` = filter i as an ``n1 x n2`` matrix (:func:`get_ab`), rotated by
+    * ``X_i`` = filter i as an ``n1 x n2`` matrix (:func:`get_ab` of the
+      filter size ``n = in_channels // groups * kh * kw``), rotated by
       the layer's (R1, R2): ``Rw_i = R1^T X_i R2`` (buffers, fixed during an
       epoch, updated by :meth:`update_rotation` at each epoch start);
     * adjustable rotated weight ``w3 = w2 + |sin(theta)| (Rw.detach() - w2)``
@@ -144,6 +171,12 @@ class RBNNConv2d(BinaryConv2d):
     ``mmlean.projects.rbnn.RBNNHook``; they start at the schedule's epoch-0
     values (k=100, t=0.01).
 
+    Grouped and depthwise convs (not in the paper, which binarizes standard
+    convs) rotate each filter of ``in_channels // groups`` channels; one
+    (R1, R2) pair is shared by all ``Cout`` filters of the layer, as for a
+    standard conv. A filter needs at least 2 weights (a 1x1 depthwise conv
+    cannot be standardized).
+
     Args:
         *args, **kwargs: as :class:`BinaryConv2d`.
         rotation (bool): learn the bi-rotation. Defaults to True.
@@ -156,7 +189,12 @@ class RBNNConv2d(BinaryConv2d):
         super().__init__(*args, **kwargs)
         self.rotation = rotation
         self.rotation_iterations = rotation_iterations
-        n = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+        n = self.weight[0].numel()  # one filter: in_channels // groups * kh * kw
+        if n < 2:
+            raise ValueError(f'{type(self).__name__} standardizes each filter, which '
+                             f'needs at least 2 weights; got filters of {n} '
+                             f'(in_channels // groups = {self.in_channels // self.groups}, '
+                             f'kernel_size={self.kernel_size})')
         self.n1, self.n2 = get_ab(n)
         generator = None
         if seed is not None:
@@ -208,3 +246,68 @@ class RBNNConv2d(BinaryConv2d):
     def extra_repr(self) -> str:
         return (super().extra_repr() + f', rotation={self.rotation} '
                 f'(n1={self.n1}, n2={self.n2})')
+
+
+@MODELS.register_module()
+class XNORConv2d(BinaryConv2d):
+    """The XNOR conv of BNAS: one scalar alpha, ``W_b = alpha * sign(W)``.
+
+    BNAS (Chen et al., "Binarized Neural Architecture Search", AAAI 2020,
+    arXiv 1911.10862; IJCV extension "Binarized Neural Architecture Search
+    for Efficient Object Recognition", arXiv 2009.04247) trains its searched
+    cells with an XNOR-Net-style binarization (Rastegari et al., arXiv
+    1603.05279). The official code (github.com/bczhangbczhang/BNAS,
+    ``module/Conv_XNOR.py``: ``Sigh_XNOR`` / ``Conv_XNOR``) defines it, and this
+    class follows that code rather than XNOR-Net:
+
+    * ``alpha = mean(|W|)`` over the whole weight tensor, a single scalar per
+      layer (XNOR-Net uses one per output filter); no learnable scale;
+    * forward ``conv(x, alpha * sign(W)) + bias``, i.e.
+      ``conv(x, sign(W)) * alpha + bias``;
+    * backward through :class:`~mmlean.binary.sign.XNORSign`, the official
+      custom gradient ``dL/dW = g / numel(W) + alpha * g * 1_{|W| <= 1}``
+      with ``g = dL/dW_b`` (as the official ``Sigh_XNOR.backward``; not the
+      exact derivative of the forward).
+
+    Modes:
+
+    * W1A32 (``binary_activation=False``, the default): 1-bit weights and
+      full-precision activations, as the official ``Conv_XNOR`` (AAAI BNAS).
+    * W1A1 (``binary_activation=True``): activations are binarized too, by
+      sign with the clipped straight-through estimator
+      (:class:`~mmlean.binary.sign.SignSTE`, ``1_{|x| <= 1}``), the XNOR-Net
+      activation binarizer. The IJCV paper reports 1-bit activations, but its
+      exact activation binarizer is not in the official repository and is
+      unverified here. The threshold is the per-sample mean by default
+      (``standardize_activation=True``: ``sign(x - mean(x))``, as
+      :class:`BinaryConv2d`), because BNAS's convs follow a ReLU, whose
+      output a zero threshold would binarize to all +1;
+      ``standardize_activation=False`` takes ``sign(x)``.
+
+    Sign maps 0 to +1 (mmlean's convention; the official code uses
+    ``torch.sign``). Grouped/depthwise and dilated convs are supported, as in
+    the official ``DilConv``/``SepConv`` ops.
+
+    Args:
+        *args, **kwargs: as ``nn.Conv2d``; ``padding_mode`` must be 'zeros'.
+        binary_activation (bool): binarize the input (W1A1). Defaults to False
+            (W1A32, the official code).
+        standardize_activation (bool): W1A1 threshold: the per-sample mean
+            (True, default) or 0 (False).
+    """
+
+    learnable_scale = False
+
+    def __init__(self, *args, binary_activation: bool = False,
+                 standardize_activation: bool = True, **kwargs):
+        super().__init__(*args, binary_activation=binary_activation,
+                         standardize_activation=standardize_activation, **kwargs)
+
+    def binarize_weight(self, w: torch.Tensor) -> torch.Tensor:
+        return XNORSign.apply(w)
+
+    @torch.no_grad()
+    def output_scale(self) -> torch.Tensor:
+        """``alpha = mean(|W|)`` broadcast to (Cout,) (detached)."""
+        alpha = self.weight.detach().abs().mean()
+        return alpha.expand(self.out_channels).clone()
