@@ -32,10 +32,12 @@ def parse_args(argv=None):
 
 def build_cfg(args):
     import mmlean  # noqa: F401  (applies mmlean.compat)
+    from mmlean.compat.checkpoint import safe_load
     from mmlean.utils.config import ConfigError, check_dataset_paths, load_config
 
     if not osp.isfile(args.checkpoint):
         raise ConfigError(f'checkpoint not found: {args.checkpoint}')
+    safe_load(args.checkpoint)  # a truncated or refused file fails here, in one line
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     if args.work_dir is not None:
@@ -54,10 +56,11 @@ def build_cfg(args):
 
 def main(argv=None):
     args = parse_args(argv)
+    from mmlean.compat.checkpoint import CheckpointError, CheckpointSecurityError
     from mmlean.utils.config import ConfigError
     try:
         cfg = build_cfg(args)
-    except ConfigError as err:
+    except (ConfigError, CheckpointError, CheckpointSecurityError) as err:
         print(f'{osp.basename(sys.argv[0])}: error: {err}', file=sys.stderr)
         return 2
     from mmengine.registry import RUNNERS

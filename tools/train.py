@@ -44,6 +44,8 @@ def parse_args(argv=None):
 
 def build_cfg(args):
     import mmlean  # noqa: F401  (applies mmlean.compat)
+    import mmlean.engine  # noqa: F401  (registers RNGStateHook)
+    from mmlean.compat.checkpoint import latest_readable_checkpoint, safe_load
     from mmlean.utils.config import ConfigError, check_dataset_paths, load_config
 
     cfg = load_config(args.config, args.cfg_options)
@@ -72,32 +74,48 @@ def build_cfg(args):
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.resume == 'auto':
+        # the newest checkpoint that loads; a corrupt newer one is skipped (and said)
         cfg.resume = True
-        cfg.load_from = None
+        cfg.load_from = latest_readable_checkpoint(
+            cfg.work_dir, log=lambda msg: print(f'[train] {msg}', file=sys.stderr))
     elif args.resume is not None:
         if not osp.isfile(args.resume):
             raise ConfigError(f'--resume: checkpoint not found: {args.resume}')
+        safe_load(args.resume)  # a bad file fails here, in one line
         cfg.resume = True
         cfg.load_from = args.resume
+    add_rng_state_hook(cfg)
     check_dataset_paths(cfg, args.config,
                         ('train_dataloader',) if args.no_validate else
                         ('train_dataloader', 'val_dataloader'))
     return cfg
 
 
+def add_rng_state_hook(cfg) -> None:
+    """Make --resume bit-identical for every config (see mmlean RNGStateHook),
+    unless the config lists the hook itself."""
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(isinstance(h, dict) and str(h.get('type', '')).split('.')[-1] == 'RNGStateHook'
+               for h in hooks):
+        hooks.append(dict(type='RNGStateHook'))
+    cfg.custom_hooks = hooks
+
+
 def main(argv=None):
     args = parse_args(argv)
+    from mmlean.compat.checkpoint import CheckpointError, CheckpointSecurityError
     from mmlean.utils.config import ConfigError
+    errors = (ConfigError, CheckpointError, CheckpointSecurityError)
     try:
         cfg = build_cfg(args)
-    except ConfigError as err:
+        from mmengine.registry import RUNNERS
+        from mmengine.runner import Runner
+        runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg
+                  else RUNNERS.build(cfg))
+        runner.train()
+    except errors as err:
         print(f'{osp.basename(sys.argv[0])}: error: {err}', file=sys.stderr)
         return 2
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-    runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg
-              else RUNNERS.build(cfg))
-    runner.train()
     return 0
 
 

@@ -9,6 +9,8 @@ refusal of anything else into an error that names the file and the global.
 """
 import collections
 import functools
+import os
+import os.path as osp
 import pickle
 import re
 
@@ -24,6 +26,10 @@ except ImportError:  # numpy 1.x
 
 class CheckpointSecurityError(pickle.UnpicklingError):
     """A checkpoint holds a pickled object outside mmlean's allow-list."""
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file cannot be read: truncated, corrupt or not a checkpoint."""
 
 
 def _history_buffer_cls():
@@ -80,20 +86,42 @@ def _describe(err: Exception) -> str:
     return 'torch said: ' + str(err).strip().splitlines()[0]
 
 
+def _is_refusal(err: Exception) -> bool:
+    """Whether torch refused a global (as opposed to failing to read the file)."""
+    return isinstance(err, pickle.UnpicklingError) and 'GLOBAL' in str(err)
+
+
+def _unreadable(filename, err: Exception) -> CheckpointError:
+    first = (str(err).strip().splitlines() or [''])[0]
+    reason = f'{type(err).__name__}: {first}' if first else type(err).__name__
+    if len(reason) > 160:
+        reason = reason[:157] + '...'
+    return CheckpointError(f'cannot read checkpoint {filename!r}: the file is truncated or '
+                           f'corrupt, or not a torch checkpoint ({reason})')
+
+
+def _refused(filename, err: Exception) -> CheckpointSecurityError:
+    return CheckpointSecurityError(
+        f'refused to load checkpoint {filename!r}: it holds a pickled '
+        'object outside the allow-list of mmlean.compat.checkpoint '
+        '(torch.load(weights_only=True)). mmlean never loads such '
+        'files with weights_only=False; re-save the checkpoint as a '
+        f'plain state_dict. {_describe(err)}')
+
+
 def _wrap_loader(load_fn):
-    """Re-raise torch's weights-only refusal naming the checkpoint file."""
+    """Re-raise torch's refusals and read failures as one error naming the file."""
 
     @functools.wraps(load_fn)
     def load(filename, *args, **kwargs):
         try:
             return load_fn(filename, *args, **kwargs)
-        except pickle.UnpicklingError as err:
-            raise CheckpointSecurityError(
-                f'refused to load checkpoint {filename!r}: it holds a pickled '
-                'object outside the allow-list of mmlean.compat.checkpoint '
-                '(torch.load(weights_only=True)). mmlean never loads such '
-                'files with weights_only=False; re-save the checkpoint as a '
-                f'plain state_dict. {_describe(err)}') from None
+        except FileNotFoundError:
+            raise
+        except Exception as err:  # noqa: B902 -- torch raises many types for bad files
+            if _is_refusal(err):
+                raise _refused(filename, err) from None
+            raise _unreadable(filename, err) from None
 
     load.__mmlean_wrapped__ = True
     return load
@@ -126,12 +154,70 @@ def safe_load(path, map_location='cpu', extra_globals=()):
 
     Raises:
         CheckpointSecurityError: the file holds an object outside the allow-list.
+        CheckpointError: the file is truncated, corrupt or not a checkpoint.
         FileNotFoundError: the file does not exist.
     """
     with torch.serialization.safe_globals(list(extra_globals)):
         try:
             return torch.load(path, map_location=map_location, weights_only=True)
-        except pickle.UnpicklingError as err:
-            raise CheckpointSecurityError(
-                f'refused to load {path!r}: it holds a pickled object outside '
-                f'the allow-list. {_describe(err)}') from None
+        except FileNotFoundError:
+            raise
+        except Exception as err:  # noqa: B902 -- torch raises many types for bad files
+            if _is_refusal(err):
+                raise _refused(path, err) from None
+            raise _unreadable(path, err) from None
+
+
+CHECKPOINT_NAME = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
+
+
+def resumable_checkpoints(work_dir: str) -> list:
+    """``epoch_N.pth`` / ``iter_N.pth`` files of ``work_dir``, newest (largest N) first.
+
+    The file named by mmengine's ``last_checkpoint`` pointer comes first when it
+    exists (e.g. a checkpoint saved under another name).
+    """
+    found = []
+    if osp.isdir(work_dir):
+        for name in os.listdir(work_dir):
+            match = CHECKPOINT_NAME.match(name)
+            if match:
+                found.append((int(match.group(2)), osp.join(work_dir, name)))
+    paths = [p for _, p in sorted(found, reverse=True)]
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            last = f.read().strip()
+        if last and osp.isfile(last):
+            paths = [last] + [p for p in paths if osp.abspath(p) != osp.abspath(last)]
+    return paths
+
+
+def latest_readable_checkpoint(work_dir: str, log=print):
+    """The newest checkpoint of ``work_dir`` that loads, or None when there is none.
+
+    Unreadable newer ones (truncated, corrupt) are skipped with a message
+    through ``log``; a refused (unsafe) checkpoint is an error, never skipped
+    silently.
+
+    Raises:
+        CheckpointSecurityError: the newest loadable candidate is refused.
+        CheckpointError: checkpoints exist but none of them can be read.
+    """
+    candidates = resumable_checkpoints(work_dir)
+    skipped = []
+    for path in candidates:
+        try:
+            safe_load(path)
+        except CheckpointError as err:
+            log(f'skipping {path}: {err}')
+            skipped.append(path)
+            continue
+        if skipped:
+            log(f'resuming from {path}, the newest intact checkpoint '
+                f'({len(skipped)} newer one(s) unreadable)')
+        return path
+    if skipped:
+        raise CheckpointError(f'--resume: none of the {len(skipped)} checkpoint(s) in '
+                              f'{work_dir} can be read (newest: {skipped[0]})')
+    return None

@@ -1,3 +1,4 @@
 from .progress_bar_hook import ProgressBarHook
+from .rng_state_hook import RNGStateHook, capture_rng_state, restore_rng_state
 
-__all__ = ['ProgressBarHook']
+__all__ = ['ProgressBarHook', 'RNGStateHook', 'capture_rng_state', 'restore_rng_state']
