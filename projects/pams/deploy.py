@@ -6,7 +6,8 @@ import torch.nn as nn
 from mmagic.models.editors.edsr.edsr_net import EDSRNet
 
 from mmlean.quant import QuantConv2d, pack_codes, packed_nbytes, unpack_codes
-from mmlean.quant.int8 import int8_conv, quantize_act, select_engine, weight_codes
+from mmlean.quant.int8 import (ACT_ZERO_POINT, Int8Conv2d, clamp_codes, direct_is_exact,
+                               quantize_act, select_engine, weight_codes)
 from .quantize_arch import PAMSResidualBlock
 
 
@@ -19,9 +20,21 @@ class Int8EDSR(nn.Module):
     in channels-last, the faster layout for them on CPU. Needs the 8-bit
     model with every conv input quantized (``quantize_all_conv_inputs=True``):
     with the official placement the first conv of each block reads FP32.
+
+    The result is exact (within one level of the fake-quantized model) on
+    every x86 CPU: where the int8 kernels can saturate (no VNNI, see
+    :mod:`mmlean.quant.int8`), each block's first conv runs in the split-weight
+    form and the ReLU output between the two convs uses zero point 0, so the
+    second conv cannot saturate. ``self.exact_path`` says which was chosen.
+
+    Args:
+        net (EDSRNet): a calibrated 8-bit PAMS EDSR.
+        mode (str): 'auto' (probe the kernels, default), 'direct' (plain int8
+            convs: fastest, exact only with VNNI) or 'safe' (the
+            saturation-free form everywhere).
     """
 
-    def __init__(self, net: EDSRNet):
+    def __init__(self, net: EDSRNet, mode: str = 'auto'):
         super().__init__()
         blocks = list(net.body)
         if not blocks or not all(isinstance(b, PAMSResidualBlock) for b in blocks):
@@ -47,10 +60,20 @@ class Int8EDSR(nn.Module):
         self.conv1s = nn.ModuleList()
         self.conv2s = nn.ModuleList()
         self.add_scales, self.out_scales, self.res_scales = [], [], []
+        if mode == 'auto':
+            c = blocks[0].conv2
+            mode = 'direct' if direct_is_exact(
+                self.engine, c.in_channels, c.out_channels, tuple(c.kernel_size),
+                tuple(c.stride), tuple(c.padding), tuple(c.dilation), c.groups, 255) else 'safe'
+        # safe: the ReLU output between the convs is non-negative codes 0..127 (zp 0)
+        self.exact_path = mode
+        self.mid_zero_point = ACT_ZERO_POINT if mode == 'direct' else 0
         for i, b in enumerate(blocks):
-            self.conv1s.append(int8_conv(b.conv1, b.quant_mid.scale, relu=True))
+            self.conv1s.append(Int8Conv2d(b.conv1, b.quant_mid.scale, relu=True, mode=mode,
+                                          out_zero_point=self.mid_zero_point))
             # conv2 requantizes res_scale * y onto quant_out's grid
-            self.conv2s.append(int8_conv(b.conv2, b.quant_out.scale / b.res_scale))
+            self.conv2s.append(Int8Conv2d(b.conv2, b.quant_out.scale / b.res_scale,
+                                          signed_input=mode == 'direct', mode=mode))
             self.out_scales.append(b.quant_out.scale)
             self.res_scales.append(b.res_scale)
             nxt = blocks[i + 1].quant_in.scale if i + 1 < len(blocks) else None
@@ -64,7 +87,10 @@ class Int8EDSR(nn.Module):
         body = None
         for conv1, conv2, add_scale, out_scale, rs in zip(
                 self.conv1s, self.conv2s, self.add_scales, self.out_scales, self.res_scales):
-            h = conv2(conv1(q))
+            mid = conv1(q)
+            if self.mid_zero_point == 0:
+                mid = clamp_codes(mid)  # zero point 128 clamped at 127 levels for free
+            h = conv2(mid)
             if rs != 1:  # the codes are quant_out's; give them its step
                 h = torch._make_per_tensor_quantized_tensor(h.int_repr(), out_scale, h.q_zero_point())
             if add_scale is None:
