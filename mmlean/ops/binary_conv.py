@@ -1,11 +1,25 @@
 """Bit-packed binary convolution (XNOR + popcount) with zero padding.
 
 ``binary_conv2d`` computes, for +-1 inputs ``sign(x - threshold[n])`` (-1 where
-``x < threshold``) and +-1 weights, ``y = conv2d(sign_x, w)`` exactly as integers
-with zero padding, then ``y * scale + bias`` per output channel. Weights are
-packed once with :func:`pack_binary_weight`. The compiled op packs the input
-itself (see ``csrc/pytorch/cpu/binary_conv_cpu.cpp``); :func:`binary_conv2d_reference`
-is the same computation in plain PyTorch, used without the extension and in tests.
+``x < threshold``) and +-1 weights, ``y = conv2d(sign_x, w, stride, padding,
+dilation, groups)`` exactly as integers with zero padding (the XNOR-popcount
+convolution of XNOR-Net, arXiv 1603.05279), then ``y * scale + bias`` per
+output channel. Weights are packed once with :func:`pack_binary_weight`. The
+compiled op packs the input itself; :func:`binary_conv2d_reference` is the same
+computation in plain PyTorch, used without the extension and in tests.
+
+Two weight layouts:
+
+* general (any ``groups``): ``blocked`` int64
+  ``(groups * ceil(Cout_g / 8), KH, KW, ceil(Cin_g / 64), 8)``, 8 output
+  channels of one group per innermost block (``Cout_g = Cout / groups``,
+  ``Cin_g = Cin / groups``; channels past ``Cout_g`` are 0), and
+  ``neg_count`` int32 ``(KH, KW, groups * ceil(Cout_g / 8) * 8)``, the number
+  of -1 weights of each output channel at each tap (zero-padding correction);
+* depthwise (``groups == Cin == Cout > 1``): ``blocked`` int64
+  ``(KH, KW, ceil(C / 64))``, bit ``c % 64`` of word ``c // 64`` set where
+  filter ``c`` is -1 at that tap, so one popcount word covers 64 channels;
+  ``neg_count`` is empty (padded taps are skipped, not corrected).
 """
 from typing import NamedTuple, Optional
 
@@ -37,54 +51,120 @@ def _log_isa_once() -> None:
                   level=logging.WARNING)
 
 
-class PackedBinaryWeight(NamedTuple):
-    """A +-1 weight (Cout, Cin, KH, KW) in the op's storage layout.
+def is_depthwise(in_channels: int, out_channels: int, groups: int) -> bool:
+    """Whether a conv uses the depthwise layout (one input and one output
+    channel per group, more than one group)."""
+    return groups > 1 and in_channels == groups and out_channels == groups
 
-    ``blocked``: int64 (ceil(Cout/8), KH, KW, ceil(Cin/64), 8), bit 1 = -1.
-    ``neg_count``: int32 (KH, KW, ceil(Cout/8)*8), the number of -1 weights of
-    each output channel at each tap (for the zero-padding correction).
+
+class PackedBinaryWeight(NamedTuple):
+    """A +-1 weight (Cout, Cin / groups, KH, KW) in the op's storage layout
+    (see the module docstring for both layouts).
+
+    ``in_channels`` and ``out_channels`` are the conv's totals.
     """
     blocked: torch.Tensor
     neg_count: torch.Tensor
     out_channels: int
     in_channels: int
+    groups: int = 1
+
+    @property
+    def depthwise(self) -> bool:
+        return is_depthwise(self.in_channels, self.out_channels, self.groups)
+
+    @property
+    def kernel_size(self):
+        dims = self.blocked.shape[:2] if self.depthwise else self.blocked.shape[1:3]
+        return int(dims[0]), int(dims[1])
 
 
-def pack_binary_weight(weight: torch.Tensor) -> PackedBinaryWeight:
-    """Pack ``weight < 0`` of a (Cout, Cin, KH, KW) tensor (values are +-1 or
-    real; only the sign matters, 0 counts as +1)."""
-    if weight.dim() != 4:
-        raise ValueError(f'expected a (Cout, Cin, KH, KW) weight, got {tuple(weight.shape)}')
-    cout, cin, kh, kw = weight.shape
-    blocks = (cout + 7) // 8
-    words = sign_pack(weight.detach().float())  # (Cout, KH, KW, Wc)
-    padded = words.new_zeros((blocks * 8, kh, kw, words.shape[-1]))
-    padded[:cout] = words
-    blocked = padded.view(blocks, 8, kh, kw, -1).permute(0, 2, 3, 4, 1).contiguous()
+def _pack_general(weight: torch.Tensor, groups: int):
+    cout, _, kh, kw = weight.shape
+    cout_g = cout // groups
+    blocks = (cout_g + 7) // 8
+    words = sign_pack(weight.detach().float())  # (Cout, KH, KW, Wg)
+    padded = words.new_zeros((groups, blocks * 8, kh, kw, words.shape[-1]))
+    padded[:, :cout_g] = words.view(groups, cout_g, kh, kw, -1)
+    blocked = padded.view(groups * blocks, 8, kh, kw, -1).permute(0, 2, 3, 4, 1).contiguous()
     neg = (weight.detach() < 0).sum(dim=1, dtype=torch.int32)  # (Cout, KH, KW)
-    neg_padded = neg.new_zeros((blocks * 8, kh, kw))
-    neg_padded[:cout] = neg
-    return PackedBinaryWeight(blocked, neg_padded.permute(1, 2, 0).contiguous(),
-                              int(cout), int(cin))
+    neg_padded = neg.new_zeros((groups, blocks * 8, kh, kw))
+    neg_padded[:, :cout_g] = neg.view(groups, cout_g, kh, kw)
+    return blocked, neg_padded.view(-1, kh, kw).permute(1, 2, 0).contiguous()
+
+
+def _pack_depthwise(weight: torch.Tensor):
+    # (C, 1, KH, KW) seen as one sample of C channels: words (KH, KW, ceil(C/64))
+    words = sign_pack(weight.detach().float().transpose(0, 1))[0].contiguous()
+    return words, torch.zeros(0, dtype=torch.int32, device=weight.device)
+
+
+def pack_binary_weight(weight: torch.Tensor, groups: int = 1) -> PackedBinaryWeight:
+    """Pack ``weight < 0`` of a (Cout, Cin / groups, KH, KW) tensor (values are
+    +-1 or real; only the sign matters, 0 counts as +1)."""
+    if weight.dim() != 4:
+        raise ValueError(f'expected a (Cout, Cin / groups, KH, KW) weight, '
+                         f'got {tuple(weight.shape)}')
+    groups = int(groups)
+    cout, cin_g = int(weight.shape[0]), int(weight.shape[1])
+    if groups < 1 or cout % groups != 0:
+        raise ValueError(f'groups={groups} must be >= 1 and divide the {cout} '
+                         'output channels')
+    if min(weight.shape) == 0:
+        raise ValueError(f'empty weight {tuple(weight.shape)}')
+    cin = cin_g * groups
+    if is_depthwise(cin, cout, groups):
+        blocked, neg = _pack_depthwise(weight)
+    else:
+        blocked, neg = _pack_general(weight, groups)
+    return PackedBinaryWeight(blocked, neg, cout, cin, groups)
 
 
 def unpack_binary_weight(packed: PackedBinaryWeight) -> torch.Tensor:
-    """The +-1 float weight (Cout, Cin, KH, KW) of :func:`pack_binary_weight`."""
+    """The +-1 float weight (Cout, Cin / groups, KH, KW) of :func:`pack_binary_weight`."""
+    if packed.depthwise:
+        return sign_unpack(packed.blocked.unsqueeze(0), packed.out_channels) \
+            .transpose(0, 1).contiguous()
+    groups = packed.groups
     blocks, kh, kw, words, _ = packed.blocked.shape
-    words_ = packed.blocked.permute(0, 4, 1, 2, 3).reshape(blocks * 8, kh, kw, words)
-    words_ = words_[:packed.out_channels]
-    return sign_unpack(words_, packed.in_channels).contiguous()
+    cout_g = packed.out_channels // groups
+    words_ = packed.blocked.permute(0, 4, 1, 2, 3)  # (blocks, 8, KH, KW, words)
+    words_ = words_.reshape(groups, blocks // groups * 8, kh, kw, words)[:, :cout_g]
+    words_ = words_.reshape(packed.out_channels, kh, kw, words)
+    return sign_unpack(words_, packed.in_channels // groups).contiguous()
+
+
+def _check_args(x: torch.Tensor, packed: PackedBinaryWeight, stride, padding, dilation,
+                groups) -> None:
+    if x.dim() != 4:
+        raise ValueError(f'binary_conv2d: expected an (N, C, H, W) input, got {tuple(x.shape)}')
+    if x.shape[1] != packed.in_channels:
+        raise ValueError(f'binary_conv2d: input has {x.shape[1]} channels, the '
+                         f'weight expects {packed.in_channels}')
+    if groups is not None and int(groups) != packed.groups:
+        raise ValueError(f'binary_conv2d: groups={groups}, but the weight was packed '
+                         f'with groups={packed.groups}')
+    if stride < 1 or padding < 0 or dilation < 1:
+        raise ValueError(f'binary_conv2d: need stride >= 1, padding >= 0 and dilation >= 1, '
+                         f'got stride={stride}, padding={padding}, dilation={dilation}')
+    kh, kw = packed.kernel_size
+    h, w = x.shape[2] + 2 * padding, x.shape[3] + 2 * padding
+    if h < dilation * (kh - 1) + 1 or w < dilation * (kw - 1) + 1:
+        raise ValueError(f'binary_conv2d: the {kh}x{kw} kernel with dilation {dilation} '
+                         f'does not fit the padded {h}x{w} input (empty output)')
 
 
 def binary_conv2d_reference(x, threshold, packed: PackedBinaryWeight, stride=1,
-                            padding=0, scale=None, bias=None, int_output=False):
+                            padding=0, scale=None, bias=None, int_output=False,
+                            dilation=1, groups=None):
     """Pure-PyTorch :func:`binary_conv2d` (float conv of +-1 values: the sums
     are integers below 2**24, so they are exact in float32)."""
+    _check_args(x, packed, stride, padding, dilation, groups)
     if threshold is None:
         threshold = x.mean(dim=(1, 2, 3))
     xs = torch.where(x < threshold.view(-1, 1, 1, 1), -1.0, 1.0)
     w = unpack_binary_weight(packed).to(x.device)
-    y = F.conv2d(xs, w, None, stride, padding)
+    y = F.conv2d(xs, w, None, stride, padding, dilation, packed.groups)
     if int_output:
         return y.round().to(torch.int32).contiguous(memory_format=torch.channels_last)
     if scale is not None:
@@ -98,7 +178,8 @@ def binary_conv2d(x: torch.Tensor, threshold: Optional[torch.Tensor], packed: Pa
                   stride: int = 1, padding: int = 0,
                   scale: Optional[torch.Tensor] = None,
                   bias: Optional[torch.Tensor] = None,
-                  int_output: bool = False) -> torch.Tensor:
+                  int_output: bool = False, dilation: int = 1,
+                  groups: Optional[int] = None) -> torch.Tensor:
     """Binary conv2d of ``sign(x - threshold)`` with a packed +-1 weight.
 
     Args:
@@ -106,25 +187,26 @@ def binary_conv2d(x: torch.Tensor, threshold: Optional[torch.Tensor], packed: Pa
         threshold (Tensor, optional): float32 (N,); None means the
             per-sample mean over (C, H, W), computed inside the op.
         packed (PackedBinaryWeight): from :func:`pack_binary_weight`.
-        stride, padding (int): as ``F.conv2d`` (zero padding).
+        stride, padding, dilation (int): as ``F.conv2d`` (zero padding).
         scale, bias (Tensor, optional): float32 (Cout,) epilogue.
         int_output (bool): return the exact int32 sums instead.
+        groups (int, optional): as ``F.conv2d``; the weight is packed for its
+            groups, so this only checks that they match (None: ``packed.groups``).
 
     Returns:
         Tensor: (N, Cout, Ho, Wo) in channels_last memory format.
     """
-    if x.shape[1] != packed.in_channels:
-        raise ValueError(f'binary_conv2d: input has {x.shape[1]} channels, the '
-                         f'weight expects {packed.in_channels}')
+    stride, padding, dilation = int(stride), int(padding), int(dilation)
+    _check_args(x, packed, stride, padding, dilation, groups)
     use_ext = ext_module is not None and (not x.is_cuda or ext_module.built_with_cuda())
     if not use_ext:
         return binary_conv2d_reference(x, threshold, packed, stride, padding,
-                                       scale, bias, int_output)
+                                       scale, bias, int_output, dilation)
     if not x.is_cuda:
         _log_isa_once()
     return ext_module.binary_conv2d(
         x.float(), None if threshold is None else threshold.float(),
         packed.blocked, packed.neg_count,
-        packed.out_channels, int(stride), int(padding),
+        packed.out_channels, stride, padding,
         None if scale is None else scale.float(),
-        None if bias is None else bias.float(), bool(int_output))
+        None if bias is None else bias.float(), bool(int_output), dilation, packed.groups)

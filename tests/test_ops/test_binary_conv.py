@@ -18,11 +18,19 @@ def make_case(n, cin, cout, h, w, k, seed):
     return x, weight, thr
 
 
-def direct_reference(x, weight, thr, stride, padding):
+def direct_reference(x, weight, thr, stride, padding, dilation=1, groups=1):
     """Independent of the packing code: float conv of +-1 tensors."""
     xs = torch.where(x < thr.view(-1, 1, 1, 1), -1.0, 1.0)
     ws = torch.where(weight < 0, -1.0, 1.0)
-    return F.conv2d(xs, ws, None, stride, padding)
+    return F.conv2d(xs, ws, None, stride, padding, dilation, groups)
+
+
+def make_grouped_case(n, cin, cout, h, w, k, groups, seed):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, cin, h, w, generator=g)
+    weight = torch.randn(cout, cin // groups, k, k, generator=g)
+    thr = torch.randn(n, generator=g) * 0.1
+    return x, weight, thr
 
 
 def test_weight_pack_roundtrip_and_neg_count():
@@ -34,6 +42,32 @@ def test_weight_pack_roundtrip_and_neg_count():
     assert neg.shape == (3, 3, 16)
     assert torch.equal(neg[:, :, :13].permute(2, 0, 1), (weight < 0).sum(1).int())
     assert neg[:, :, 13:].abs().sum() == 0
+
+
+@pytest.mark.parametrize('cin,cout,groups', [(70, 13, 1), (48, 18, 2), (65, 65, 65),
+                                             (130, 130, 130), (6, 12, 6), (1, 1, 1)])
+def test_grouped_weight_pack_roundtrip(cin, cout, groups):
+    _, weight, _ = make_grouped_case(1, cin, cout, 1, 1, 3, groups, 0)
+    packed = bc.pack_binary_weight(weight, groups)
+    assert (packed.in_channels, packed.out_channels, packed.groups) == (cin, cout, groups)
+    assert packed.kernel_size == (3, 3)
+    assert torch.equal(bc.unpack_binary_weight(packed), torch.where(weight < 0, -1.0, 1.0))
+    if packed.depthwise:  # 64 channels per word: 1 bit per weight
+        assert packed.blocked.shape == (3, 3, (cin + 63) // 64)
+        return
+    cout_g, blocks = cout // groups, (cout // groups + 7) // 8
+    assert packed.blocked.shape == (groups * blocks, 3, 3, (cin // groups + 63) // 64, 8)
+    neg = packed.neg_count.permute(2, 0, 1).reshape(groups, blocks * 8, 3, 3)
+    expected = (weight < 0).sum(1).int().reshape(groups, cout_g, 3, 3)
+    assert torch.equal(neg[:, :cout_g], expected)
+    assert neg[:, cout_g:].abs().sum() == 0
+
+
+def test_pack_rejects_bad_groups():
+    with pytest.raises(ValueError, match='groups=3'):
+        bc.pack_binary_weight(torch.randn(8, 2, 3, 3), groups=3)
+    with pytest.raises(ValueError, match='groups=0'):
+        bc.pack_binary_weight(torch.randn(8, 2, 3, 3), groups=0)
 
 
 @pytest.mark.parametrize('k,stride,padding', [(3, 1, 1), (3, 2, 1), (1, 1, 0), (1, 2, 0),
@@ -91,6 +125,46 @@ def test_ext_epilogue_equals_reference_bit_for_bit(shape):
     assert torch.equal(got, ref)  # same float ops: y * scale, then + bias
 
 
+GROUPED_SHAPES = [
+    # n, cin, cout, h, w, k, stride, padding, dilation, groups
+    (1, 48, 48, 9, 8, 3, 1, 2, 2, 48),     # DilConv's depthwise 3x3
+    (2, 65, 65, 7, 9, 5, 1, 4, 2, 65),     # DilConv 5x5
+    (1, 130, 130, 8, 8, 3, 2, 1, 1, 130),  # SepConv, stride 2
+    (1, 3, 3, 6, 5, 5, 2, 2, 1, 3),
+    (1, 300, 300, 5, 6, 3, 1, 1, 1, 300),  # several 256/512-channel vectors
+    (2, 64, 64, 4, 4, 1, 1, 0, 1, 64),     # 1x1 depthwise
+    (1, 20, 20, 5, 5, 3, 1, 3, 1, 20),     # padding wider than the kernel
+    (1, 17, 17, 16, 15, 13, 1, 6, 1, 17),  # 169 taps: the wide-counter path
+    (1, 48, 24, 9, 7, 3, 1, 2, 2, 2),
+    (2, 130, 18, 6, 6, 5, 2, 2, 1, 2),
+    (1, 12, 24, 7, 7, 3, 1, 1, 1, 12),     # channel multiplier 2 (general path)
+    (1, 65, 9, 8, 8, 3, 2, 2, 2, 1),       # dilated, no groups
+    (1, 130, 16, 10, 9, 5, 1, 4, 2, 1),
+]
+
+
+@needs_ext
+@pytest.mark.parametrize('shape', GROUPED_SHAPES, ids=str)
+def test_ext_grouped_dilated_equals_reference(shape):
+    n, cin, cout, h, w, k, stride, padding, dilation, groups = shape
+    x, weight, thr = make_grouped_case(n, cin, cout, h, w, k, groups, sum(shape))
+    packed = bc.pack_binary_weight(weight, groups)
+    got = bc.binary_conv2d(x, thr, packed, stride, padding, int_output=True,
+                           dilation=dilation, groups=groups)
+    expected = direct_reference(x, weight, thr, stride, padding, dilation, groups)
+    assert got.dtype == torch.int32 and got.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(got.float(), expected)
+    ref = bc.binary_conv2d_reference(x, thr, packed, stride, padding, int_output=True,
+                                     dilation=dilation)
+    assert torch.equal(ref.float(), expected)
+    # float epilogue and the in-op per-sample mean, bit for bit
+    scale, bias = torch.rand(cout) + 0.5, torch.randn(cout)
+    got = bc.binary_conv2d(x, None, packed, stride, padding, scale, bias, dilation=dilation)
+    ref = bc.binary_conv2d_reference(x, None, packed, stride, padding, scale, bias,
+                                     dilation=dilation)
+    assert torch.equal(got, ref)
+
+
 @needs_ext
 def test_random_shapes_all_isa_paths():
     """Every run-time ISA path (capped with MMLEAN_CPU_ISA) is exact."""
@@ -111,6 +185,21 @@ for _ in range(12):
     got = bc.binary_conv2d(x, thr, p, stride, pad, int_output=True).float()
     exp = F.conv2d(torch.where(x < thr.view(-1, 1, 1, 1), -1., 1.), torch.where(wt < 0, -1., 1.), None, stride, pad)
     assert torch.equal(got, exp), (n, cin, cout, h, w, k, stride, pad)
+for _ in range(24):  # grouped (depthwise too) and dilated
+    cin = random.choice([3, 48, 65, 130]); groups = random.choice([1, 2, cin])
+    if cin % groups: groups = cin
+    cout = cin if groups == cin else groups * random.randint(1, 12)
+    k = random.choice([1, 3, 5]); d = random.choice([1, 2]); stride = random.choice([1, 2])
+    pad = random.randint(0, d * (k // 2)); n = random.randint(1, 2)
+    h = random.randint(max(1, d * (k - 1) + 1 - 2 * pad), 11); w = random.randint(1, 11)
+    if w + 2 * pad < d * (k - 1) + 1: w = d * (k - 1) + 1
+    x = torch.randn(n, cin, h, w).contiguous(memory_format=torch.channels_last)
+    wt = torch.randn(cout, cin // groups, k, k); thr = torch.randn(n) * 0.1
+    p = bc.pack_binary_weight(wt, groups)
+    got = bc.binary_conv2d(x, thr, p, stride, pad, int_output=True, dilation=d).float()
+    exp = F.conv2d(torch.where(x < thr.view(-1, 1, 1, 1), -1., 1.), torch.where(wt < 0, -1., 1.),
+                   None, stride, pad, d, groups)
+    assert torch.equal(got, exp), (n, cin, cout, h, w, k, stride, pad, d, groups)
 print(bc.ext_module.cpu_isa())
 '''
     for isa in ('avx512', 'avx2', 'scalar'):
@@ -125,6 +214,15 @@ def test_bad_input_is_reported():
     packed = bc.pack_binary_weight(weight)
     with pytest.raises(ValueError, match='channels'):
         bc.binary_conv2d(x[:, :4], thr, packed, 1, 1)
+    with pytest.raises(ValueError, match='groups=2'):
+        bc.binary_conv2d(x, thr, packed, 1, 1, groups=2)
+    with pytest.raises(ValueError, match='dilation'):
+        bc.binary_conv2d(x, thr, packed, 1, 1, dilation=0)
+    with pytest.raises(ValueError, match='does not fit'):
+        bc.binary_conv2d(x, thr, packed, 1, 0, dilation=2)
+    depthwise = bc.pack_binary_weight(torch.randn(8, 1, 3, 3), groups=8)
+    with pytest.raises(ValueError, match='channels'):
+        bc.binary_conv2d(x[:, :4], thr, depthwise, 1, 1)
 
 
 @needs_ext
@@ -138,6 +236,21 @@ def test_cuda_equals_reference(shape):
                                         packed.out_channels, packed.in_channels)
     got = bc.binary_conv2d(x.cuda(), thr.cuda(), cuda_packed, stride, padding, int_output=True)
     assert torch.equal(got.cpu().float(), direct_reference(x, weight, thr, stride, padding))
+
+
+@needs_ext
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+@pytest.mark.parametrize('shape', GROUPED_SHAPES, ids=str)
+def test_cuda_grouped_dilated_equals_reference(shape):
+    n, cin, cout, h, w, k, stride, padding, dilation, groups = shape
+    x, weight, thr = make_grouped_case(n, cin, cout, h, w, k, groups, 3)
+    packed = bc.pack_binary_weight(weight, groups)
+    cuda_packed = packed._replace(blocked=packed.blocked.cuda(),
+                                  neg_count=packed.neg_count.cuda())
+    got = bc.binary_conv2d(x.cuda(), thr.cuda(), cuda_packed, stride, padding, int_output=True,
+                           dilation=dilation)
+    expected = direct_reference(x, weight, thr, stride, padding, dilation, groups)
+    assert torch.equal(got.cpu().float(), expected)
 
 
 @needs_ext

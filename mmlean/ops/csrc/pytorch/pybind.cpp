@@ -9,7 +9,8 @@ at::Tensor binary_conv2d(const at::Tensor& input, const c10::optional<at::Tensor
                          const at::Tensor& weight_blocked, const at::Tensor& weight_neg,
                          int64_t out_channels, int64_t stride, int64_t padding,
                          const c10::optional<at::Tensor>& scale,
-                         const c10::optional<at::Tensor>& bias, bool int_output);
+                         const c10::optional<at::Tensor>& bias, bool int_output,
+                         int64_t dilation, int64_t groups);
 
 static bool built_with_cuda() {
 #ifdef MMLEAN_WITH_CUDA
@@ -28,12 +29,13 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         "unpack int64 sign words (N, *S, W) into +-1 float32 (N, C, *S)",
         py::arg("packed"), py::arg("channels"));
   m.def("binary_conv2d", &binary_conv2d,
-        "bit-packed binary conv2d with zero padding and a fused scale/bias "
-        "epilogue (see binary_conv.cpp)",
+        "bit-packed binary conv2d (grouped, dilated) with zero padding and a fused "
+        "scale/bias epilogue (see binary_conv.cpp)",
         py::arg("input"), py::arg("threshold"), py::arg("weight_blocked"),
         py::arg("weight_neg"), py::arg("out_channels"), py::arg("stride"),
         py::arg("padding"), py::arg("scale") = py::none(),
-        py::arg("bias") = py::none(), py::arg("int_output") = false);
+        py::arg("bias") = py::none(), py::arg("int_output") = false,
+        py::arg("dilation") = 1, py::arg("groups") = 1);
   m.def("cpu_isa", [] { return mmlean::cpu_isa_name(mmlean::cpu_isa()); },
         "the CPU instruction-set path the kernels use in this process");
   m.def("cpu_isa_detected",

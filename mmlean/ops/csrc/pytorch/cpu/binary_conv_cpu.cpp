@@ -1,12 +1,15 @@
 // CPU binary convolution: XOR + popcount over bit-packed channels.
 //
 // Layout. The input is packed once per call into a zero-padded buffer of
-// 64-bit words X[n][ih + p][iw + p][c] (c: channel word). A padded word is 0,
-// i.e. +1, so every tap can be read without branches; each output pixel on the
-// border then subtracts what its padded taps added (sum of popcount(w) over
-// those taps, the number of -1 weights: weight_neg), which makes the result
-// exactly zero padding. Weights come in blocks of 8 output channels:
-// Wb[cb][kh][kw][c][8].
+// 64-bit words X[group][n][ih + p][iw + p][c] (c: channel word of the group).
+// A padded word is 0, i.e. +1, so every tap can be read without branches; each
+// output pixel on the border then subtracts what its padded taps added (sum of
+// popcount(w) over those taps, the number of -1 weights: weight_neg), which
+// makes the result exactly zero padding. Weights come in blocks of 8 output
+// channels of one group: Wb[cb][kh][kw][c][8]. Tap (a, b) of output (oh, ow)
+// reads X[oh * stride + a * dilation][ow * stride + b * dilation]; a grouped
+// conv runs each group on its own part of the buffer. Depthwise convs use
+// their own kernel (binary_conv_dw_cpu.cpp).
 //
 // AVX-512 (VPOPCNTDQ) micro-kernel: the 8 lanes of a zmm are 8 output channels;
 // a register tile of PB output pixels x NV channel vectors accumulates
@@ -21,83 +24,115 @@
 #include <cstring>
 #include <vector>
 
+#include "binary_conv_cpu.hpp"
 #include "cpu_isa.hpp"
 #include "device_registry.hpp"
 
 namespace {
 
+using mmlean::tap_range;
+
 struct ConvGeom {
-  int64_t n, cin, h, w, words;     // input
-  int64_t kh, kw, stride, pad;     // kernel
-  int64_t ho, wo, cout, cblocks;   // output (cblocks = ceil(cout / 8))
-  int64_t hp, wp;                  // padded input
+  int64_t n, h, w;                   // input
+  int64_t groups, cin_g, words;      // channels and channel words per group
+  int64_t kh, kw, stride, pad, dil;  // kernel
+  int64_t ho, wo, cout;              // output (cout: all groups)
+  int64_t cout_g, cblocks_g;         // per group (cblocks_g = ceil(cout_g / 8))
+  int64_t hp, wp, group_words;       // padded input; words of one group's buffer
+  int64_t cpad() const { return groups * cblocks_g * 8; }  // padded channel count
+  int64_t ext_h() const { return dil * (kh - 1) + 1; }     // input rows one output reads
+  int64_t ext_w() const { return dil * (kw - 1) + 1; }
 };
 
 // ---------------------------------------------------------------- packing ---
-// NHWC float -> padded word buffer, bit = (x < thr[n]).
+// One pixel of one group: count floats -> words o[0, words), zeros up to
+// pix_words; bit = (v < thr).
 inline uint64_t pack_word_scalar(const float* v, int64_t count, float thr) {
   uint64_t word = 0;
   for (int64_t j = 0; j < count; ++j) word |= static_cast<uint64_t>(v[j] < thr) << j;
   return word;
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vl"))) void pack_rows_avx512(
-    const float* x, const float* thr, const ConvGeom& g, int64_t begin, int64_t end,
-    uint64_t* xp) {
-  for (int64_t r = begin; r < end; ++r) {  // r = n * h + ih
-    const int64_t n = r / g.h, ih = r % g.h;
-    const __m512 t = _mm512_set1_ps(thr[n]);
-    for (int64_t iw = 0; iw < g.w; ++iw) {
-      const float* v = x + ((n * g.h + ih) * g.w + iw) * g.cin;
-      uint64_t* o = xp + ((n * g.hp + ih + g.pad) * g.wp + iw + g.pad) * g.words;
-      int64_t k = 0;
-      for (; 64 * (k + 1) <= g.cin; ++k) {
-        const float* b = v + 64 * k;
-        uint64_t m0 = _mm512_cmp_ps_mask(_mm512_loadu_ps(b), t, _CMP_LT_OQ);
-        uint64_t m1 = _mm512_cmp_ps_mask(_mm512_loadu_ps(b + 16), t, _CMP_LT_OQ);
-        uint64_t m2 = _mm512_cmp_ps_mask(_mm512_loadu_ps(b + 32), t, _CMP_LT_OQ);
-        uint64_t m3 = _mm512_cmp_ps_mask(_mm512_loadu_ps(b + 48), t, _CMP_LT_OQ);
-        o[k] = m0 | (m1 << 16) | (m2 << 32) | (m3 << 48);
-      }
-      if (k < g.words) o[k] = pack_word_scalar(v + 64 * k, g.cin - 64 * k, thr[n]);
+inline void pack_tail(const float* v, int64_t count, float thr, int64_t k, int64_t words,
+                      int64_t pix_words, uint64_t* o) {
+  for (; k < words; ++k)
+    o[k] = pack_word_scalar(v + 64 * k, std::min<int64_t>(64, count - 64 * k), thr);
+  for (; k < pix_words; ++k) o[k] = 0;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void pack_pixel_avx512(
+    const float* v, int64_t count, float thr, int64_t words, int64_t pix_words, uint64_t* o) {
+  const __m512 t = _mm512_set1_ps(thr);
+  int64_t k = 0;
+  for (; 64 * (k + 1) <= count; ++k) {
+    const float* b = v + 64 * k;
+    uint64_t m0 = _mm512_cmp_ps_mask(_mm512_loadu_ps(b), t, _CMP_LT_OQ);
+    uint64_t m1 = _mm512_cmp_ps_mask(_mm512_loadu_ps(b + 16), t, _CMP_LT_OQ);
+    uint64_t m2 = _mm512_cmp_ps_mask(_mm512_loadu_ps(b + 32), t, _CMP_LT_OQ);
+    uint64_t m3 = _mm512_cmp_ps_mask(_mm512_loadu_ps(b + 48), t, _CMP_LT_OQ);
+    o[k] = m0 | (m1 << 16) | (m2 << 32) | (m3 << 48);
+  }
+  pack_tail(v, count, thr, k, words, pix_words, o);
+}
+
+__attribute__((target("avx2"))) void pack_pixel_avx2(const float* v, int64_t count, float thr,
+                                                     int64_t words, int64_t pix_words,
+                                                     uint64_t* o) {
+  const __m256 t = _mm256_set1_ps(thr);
+  int64_t k = 0;
+  for (; 64 * (k + 1) <= count; ++k) {
+    uint64_t word = 0;
+    for (int q = 0; q < 8; ++q) {
+      __m256 lt = _mm256_cmp_ps(_mm256_loadu_ps(v + 64 * k + 8 * q), t, _CMP_LT_OQ);
+      word |= static_cast<uint64_t>(_mm256_movemask_ps(lt)) << (8 * q);
+    }
+    o[k] = word;
+  }
+  pack_tail(v, count, thr, k, words, pix_words, o);
+}
+
+void pack_pixel_scalar(const float* v, int64_t count, float thr, int64_t words,
+                       int64_t pix_words, uint64_t* o) {
+  pack_tail(v, count, thr, 0, words, pix_words, o);
+}
+
+using PackPixelFn = void (*)(const float*, int64_t, float, int64_t, int64_t, uint64_t*);
+
+// Rows [begin, end) of (n, ih); inlined into a wrapper per ISA so that the
+// pixel function inlines too.
+template <PackPixelFn pack_pixel>
+inline __attribute__((always_inline)) void pack_rows(const float* x, const float* thr,
+                                                     const mmlean::PackLayout& p,
+                                                     int64_t begin, int64_t end,
+                                                     uint64_t* xp) {
+  const int64_t cin = p.groups * p.cin_g, gw = p.group_words();
+  for (int64_t r = begin; r < end; ++r) {
+    const int64_t n = r / p.h, ih = r % p.h;
+    for (int64_t iw = 0; iw < p.w; ++iw) {
+      const float* v = x + ((n * p.h + ih) * p.w + iw) * cin;
+      uint64_t* o = xp + ((n * p.hp() + ih + p.pad) * p.wp() + iw + p.pad) * p.pix_words;
+      for (int64_t grp = 0; grp < p.groups; ++grp)
+        pack_pixel(v + grp * p.cin_g, p.cin_g, thr[n], p.words, p.pix_words, o + grp * gw);
     }
   }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void pack_rows_avx512(
+    const float* x, const float* thr, const mmlean::PackLayout& p, int64_t begin,
+    int64_t end, uint64_t* xp) {
+  pack_rows<pack_pixel_avx512>(x, thr, p, begin, end, xp);
 }
 
 __attribute__((target("avx2"))) void pack_rows_avx2(const float* x, const float* thr,
-                                                    const ConvGeom& g, int64_t begin,
-                                                    int64_t end, uint64_t* xp) {
-  for (int64_t r = begin; r < end; ++r) {
-    const int64_t n = r / g.h, ih = r % g.h;
-    const __m256 t = _mm256_set1_ps(thr[n]);
-    for (int64_t iw = 0; iw < g.w; ++iw) {
-      const float* v = x + ((n * g.h + ih) * g.w + iw) * g.cin;
-      uint64_t* o = xp + ((n * g.hp + ih + g.pad) * g.wp + iw + g.pad) * g.words;
-      int64_t k = 0;
-      for (; 64 * (k + 1) <= g.cin; ++k) {
-        uint64_t word = 0;
-        for (int q = 0; q < 8; ++q) {
-          __m256 lt = _mm256_cmp_ps(_mm256_loadu_ps(v + 64 * k + 8 * q), t, _CMP_LT_OQ);
-          word |= static_cast<uint64_t>(_mm256_movemask_ps(lt)) << (8 * q);
-        }
-        o[k] = word;
-      }
-      if (k < g.words) o[k] = pack_word_scalar(v + 64 * k, g.cin - 64 * k, thr[n]);
-    }
-  }
+                                                    const mmlean::PackLayout& p,
+                                                    int64_t begin, int64_t end,
+                                                    uint64_t* xp) {
+  pack_rows<pack_pixel_avx2>(x, thr, p, begin, end, xp);
 }
 
-void pack_rows_scalar(const float* x, const float* thr, const ConvGeom& g,
+void pack_rows_scalar(const float* x, const float* thr, const mmlean::PackLayout& p,
                       int64_t begin, int64_t end, uint64_t* xp) {
-  for (int64_t r = begin; r < end; ++r) {
-    const int64_t n = r / g.h, ih = r % g.h;
-    for (int64_t iw = 0; iw < g.w; ++iw) {
-      const float* v = x + ((n * g.h + ih) * g.w + iw) * g.cin;
-      uint64_t* o = xp + ((n * g.hp + ih + g.pad) * g.wp + iw + g.pad) * g.words;
-      for (int64_t k = 0; k < g.words; ++k)
-        o[k] = pack_word_scalar(v + 64 * k, std::min<int64_t>(64, g.cin - 64 * k), thr[n]);
-    }
-  }
+  pack_rows<pack_pixel_scalar>(x, thr, p, begin, end, xp);
 }
 
 // Per-sample mean of a channels_last input, row-parallel and deterministic
@@ -147,23 +182,20 @@ std::vector<float> per_sample_mean(const float* x, int64_t n, int64_t h, int64_t
 // The valid tap ranges [k0, k1) of output (oh, ow); the rest read padding.
 inline void valid_taps(const ConvGeom& g, int64_t oh, int64_t ow, int64_t& kh0,
                        int64_t& kh1, int64_t& kw0, int64_t& kw1) {
-  const int64_t ih = oh * g.stride - g.pad, iw = ow * g.stride - g.pad;
-  kh0 = std::max<int64_t>(0, -ih);
-  kh1 = std::min<int64_t>(g.kh, g.h - ih);
-  kw0 = std::max<int64_t>(0, -iw);
-  kw1 = std::min<int64_t>(g.kw, g.w - iw);
+  std::tie(kh0, kh1) = tap_range(oh * g.stride - g.pad, g.kh, g.dil, g.h);
+  std::tie(kw0, kw1) = tap_range(ow * g.stride - g.pad, g.kw, g.dil, g.w);
 }
 
 struct Epilogue {
   const float* scale;     // (cout) or null
   const float* bias;      // (cout) or null
-  const int32_t* wneg;    // (kh, kw, cblocks * 8)
+  const int32_t* wneg;    // (kh, kw, cpad)
   float* out_f;           // NHWC float output, or null
   int32_t* out_i;         // NHWC int output, or null
   // Zero-padding correction by border class (see BorderTable)
   const int32_t* row_class;   // (ho) class of each output row
   const int32_t* col_class;   // (wo) class of each output column
-  const int32_t* corr;        // (row classes, col classes, cblocks * 8)
+  const int32_t* corr;        // (row classes, col classes, cpad)
   const int32_t* valid;       // (row classes, col classes) taps inside
   int64_t col_classes;
 };
@@ -176,12 +208,12 @@ struct BorderTable {
   int64_t row_classes = 0, col_classes = 0;
 };
 
-inline void classify(int64_t outputs, int64_t stride, int64_t pad, int64_t k, int64_t size,
-                     std::vector<int32_t>& cls, std::vector<std::pair<int64_t, int64_t>>& ranges) {
+inline void classify(int64_t outputs, int64_t stride, int64_t pad, int64_t k, int64_t dil,
+                     int64_t size, std::vector<int32_t>& cls,
+                     std::vector<std::pair<int64_t, int64_t>>& ranges) {
   cls.resize(outputs);
   for (int64_t o = 0; o < outputs; ++o) {
-    const int64_t i0 = o * stride - pad;
-    const std::pair<int64_t, int64_t> r(std::max<int64_t>(0, -i0), std::min<int64_t>(k, size - i0));
+    const std::pair<int64_t, int64_t> r = tap_range(o * stride - pad, k, dil, size);
     auto it = std::find(ranges.begin(), ranges.end(), r);
     cls[o] = static_cast<int32_t>(it - ranges.begin());
     if (it == ranges.end()) ranges.push_back(r);
@@ -191,19 +223,18 @@ inline void classify(int64_t outputs, int64_t stride, int64_t pad, int64_t k, in
 BorderTable make_border_table(const ConvGeom& g, const int32_t* wneg) {
   BorderTable bt;
   std::vector<std::pair<int64_t, int64_t>> rows, cols;
-  classify(g.ho, g.stride, g.pad, g.kh, g.h, bt.row_class, rows);
-  classify(g.wo, g.stride, g.pad, g.kw, g.w, bt.col_class, cols);
+  classify(g.ho, g.stride, g.pad, g.kh, g.dil, g.h, bt.row_class, rows);
+  classify(g.wo, g.stride, g.pad, g.kw, g.dil, g.w, bt.col_class, cols);
   bt.row_classes = rows.size();
   bt.col_classes = cols.size();
-  const int64_t cpad = g.cblocks * 8;
+  const int64_t cpad = g.cpad();
   bt.corr.assign(bt.row_classes * bt.col_classes * cpad, 0);
   bt.valid.assign(bt.row_classes * bt.col_classes, 0);
   for (int64_t r = 0; r < bt.row_classes; ++r)
     for (int64_t c = 0; c < bt.col_classes; ++c) {
       const auto [kh0, kh1] = rows[r];
       const auto [kw0, kw1] = cols[c];
-      bt.valid[r * bt.col_classes + c] =
-          static_cast<int32_t>(std::max<int64_t>(0, kh1 - kh0) * std::max<int64_t>(0, kw1 - kw0));
+      bt.valid[r * bt.col_classes + c] = static_cast<int32_t>((kh1 - kh0) * (kw1 - kw0));
       int32_t* out = bt.corr.data() + (r * bt.col_classes + c) * cpad;
       for (int64_t a = 0; a < g.kh; ++a)
         for (int64_t b = 0; b < g.kw; ++b)
@@ -213,9 +244,10 @@ BorderTable make_border_table(const ConvGeom& g, const int32_t* wneg) {
   return bt;
 }
 
-// y for one (pixel, channel) from the raw mismatch count m of all taps.
+// y for one (pixel, channel) from the raw mismatch count m of all taps
+// (pc: the channel's index in the padded weight layout).
 inline int64_t finish_count(const ConvGeom& g, const Epilogue& e, int64_t oh, int64_t ow,
-                            int64_t co, int64_t m) {
+                            int64_t pc, int64_t m) {
   int64_t kh0, kh1, kw0, kw1;
   valid_taps(g, oh, ow, kh0, kh1, kw0, kw1);
   const int64_t valid = (kh1 - kh0) * (kw1 - kw0);
@@ -223,9 +255,9 @@ inline int64_t finish_count(const ConvGeom& g, const Epilogue& e, int64_t oh, in
     for (int64_t a = 0; a < g.kh; ++a)
       for (int64_t b = 0; b < g.kw; ++b)
         if (a < kh0 || a >= kh1 || b < kw0 || b >= kw1)
-          m -= e.wneg[(a * g.kw + b) * g.cblocks * 8 + co];
+          m -= e.wneg[(a * g.kw + b) * g.cpad() + pc];
   }
-  return g.cin * valid - 2 * m;
+  return g.cin_g * valid - 2 * m;
 }
 
 inline void store_scalar(const ConvGeom& g, const Epilogue& e, int64_t n, int64_t oh,
@@ -247,18 +279,20 @@ void conv_scalar(const uint64_t* xp, const uint64_t* wb, const ConvGeom& g,
   for (int64_t item = begin; item < end; ++item) {  // item = n * ho + oh
     const int64_t n = item / g.ho, oh = item % g.ho;
     for (int64_t ow = 0; ow < g.wo; ++ow) {
-      const uint64_t* xpix = xp + ((n * g.hp + oh * g.stride) * g.wp + ow * g.stride) * g.words;
+      const int64_t pix = ((n * g.hp + oh * g.stride) * g.wp + ow * g.stride) * g.words;
       for (int64_t co = 0; co < g.cout; ++co) {
-        const int64_t cb = co / 8, lane = co % 8;
+        const int64_t grp = co / g.cout_g, local = co % g.cout_g;
+        const int64_t cb = grp * g.cblocks_g + local / 8, lane = local % 8;
+        const uint64_t* xpix = xp + grp * g.group_words + pix;
         int64_t m = 0;
         for (int64_t a = 0; a < g.kh; ++a)
           for (int64_t b = 0; b < g.kw; ++b) {
-            const uint64_t* xt = xpix + (a * g.wp + b) * g.words;
+            const uint64_t* xt = xpix + (a * g.wp + b) * g.dil * g.words;
             const uint64_t* wt = wb + ((cb * g.kh + a) * g.kw + b) * g.words * 8 + lane;
             for (int64_t c = 0; c < g.words; ++c)
               m += __builtin_popcountll(xt[c] ^ wt[c * 8]);
           }
-        store_scalar(g, e, n, oh, ow, co, finish_count(g, e, oh, ow, co, m));
+        store_scalar(g, e, n, oh, ow, co, finish_count(g, e, oh, ow, cb * 8 + lane, m));
       }
     }
   }
@@ -272,9 +306,11 @@ void conv_scalar(const uint64_t* xp, const uint64_t* wb, const ConvGeom& g,
 // compile-time for the common cases (0 = given at run time), so every input
 // word of a tile is addressed as base + constant offset.
 struct Tile {
-  const uint64_t* x;  // padded input at (n, oh * stride, ow0 * stride, word 0)
+  const uint64_t* x;  // group's padded input at (n, oh * stride, ow0 * stride, word 0)
   const uint64_t* w;  // weights of the first channel block of the tile
-  int64_t n, oh, ow0, co0, count;  // count: pixels of this tile to store
+  int64_t n, oh, ow0, count;  // count: pixels of this tile to store
+  int64_t co0, cend;  // output channels [co0, ...) of the tile, cend: end of its group
+  int64_t pc0;        // co0's index in the padded weight layout (weight_neg)
   bool inside;        // no tap of any stored pixel reads padding
 };
 
@@ -282,12 +318,34 @@ inline bool tile_inside(const ConvGeom& g, int64_t oh, int64_t ow0, int64_t coun
   const int64_t ih = oh * g.stride - g.pad;
   const int64_t iw_first = ow0 * g.stride - g.pad;
   const int64_t iw_last = (ow0 + count - 1) * g.stride - g.pad;
-  return ih >= 0 && ih + g.kh <= g.h && iw_first >= 0 && iw_last + g.kw <= g.w;
+  return ih >= 0 && ih + g.ext_h() <= g.h && iw_first >= 0 && iw_last + g.ext_w() <= g.w;
 }
 
 // Slack words needed after the padded buffer for tiles of PB pixels.
 inline int64_t slack_words(const ConvGeom& g, int64_t pb) {
-  return (pb * g.stride + g.kw + 1) * g.words;
+  return (pb * g.stride + g.ext_w() + 1) * g.words;
+}
+
+// A tile of output row (n, oh) at channel block cb of group grp.
+inline Tile make_tile(const ConvGeom& g, const uint64_t* xp, const uint64_t* wb, int64_t n,
+                      int64_t oh, int64_t grp, int64_t cb_in_group) {
+  Tile t;
+  t.n = n;
+  t.oh = oh;
+  t.co0 = grp * g.cout_g + cb_in_group * 8;
+  t.cend = (grp + 1) * g.cout_g;
+  t.pc0 = (grp * g.cblocks_g + cb_in_group) * 8;
+  t.w = wb + (grp * g.cblocks_g + cb_in_group) * g.kh * g.kw * g.words * 8;
+  t.x = xp + grp * g.group_words + (n * g.hp + oh * g.stride) * g.wp * g.words;
+  return t;
+}
+
+inline void place_tile(const ConvGeom& g, Tile& t, const uint64_t* row_x, int64_t ow0,
+                       int64_t pb) {
+  t.ow0 = ow0;
+  t.count = std::min<int64_t>(pb, g.wo - ow0);
+  t.inside = tile_inside(g, t.oh, ow0, t.count);
+  t.x = row_x + ow0 * g.stride * g.words;
 }
 
 // --------------------------------------------------------------- AVX-512 ---
@@ -299,10 +357,10 @@ inline int64_t slack_words(const ConvGeom& g, int64_t pb) {
 // loop (measured ~1.5x slower). m holds the raw mismatch counts [PB][NV][8].
 MMLEAN_AVX512 __attribute__((noinline)) void epilogue_avx512(
     const ConvGeom& g, const Epilogue& e, const Tile& t, const int64_t* m, int pb, int nv) {
-  const __m512i full = _mm512_set1_epi64(g.cin * g.kh * g.kw);
+  const __m512i full = _mm512_set1_epi64(g.cin_g * g.kh * g.kw);
   for (int v = 0; v < nv; ++v) {
     const int64_t co0 = t.co0 + v * 8;
-    const int64_t nvalid = std::min<int64_t>(8, g.cout - co0);
+    const int64_t nvalid = std::min<int64_t>(8, t.cend - co0);
     if (nvalid <= 0) break;
     const __mmask8 mask = static_cast<__mmask8>((1u << nvalid) - 1u);
     const __m256 sc = e.scale ? _mm256_maskz_loadu_ps(mask, e.scale + co0) : _mm256_set1_ps(1.f);
@@ -316,9 +374,10 @@ MMLEAN_AVX512 __attribute__((noinline)) void epilogue_avx512(
       } else {
         const int64_t cls = e.row_class[t.oh] * e.col_classes + e.col_class[t.ow0 + i];
         const __m512i corr = _mm512_cvtepi32_epi64(_mm256_loadu_si256(
-            reinterpret_cast<const __m256i*>(e.corr + cls * g.cblocks * 8 + co0)));
+            reinterpret_cast<const __m256i*>(e.corr + cls * g.cpad() + t.pc0 + v * 8)));
         const __m512i mm = _mm512_sub_epi64(acc, corr);
-        y = _mm512_sub_epi64(_mm512_set1_epi64(g.cin * e.valid[cls]), _mm512_add_epi64(mm, mm));
+        y = _mm512_sub_epi64(_mm512_set1_epi64(g.cin_g * e.valid[cls]),
+                             _mm512_add_epi64(mm, mm));
       }
       // (masked stores are slow on some CPUs: only a partial block uses one)
       if (e.out_i) {
@@ -342,7 +401,8 @@ MMLEAN_AVX512 void tile_avx512(const ConvGeom& g, const Epilogue& e, const Tile&
   const int64_t stride = STRIDE > 0 ? STRIDE : g.stride;
   const int64_t kh = K > 0 ? K : g.kh, kw = K > 0 ? K : g.kw;
   const int64_t pix = stride * words;          // words between tile pixels
-  const int64_t row = g.wp * words;            // words between input rows
+  const int64_t row = g.dil * g.wp * words;    // words between tap rows
+  const int64_t col = g.dil * words;           // words between tap columns
   const int64_t wblock = kh * kw * words * 8;  // words per 8-channel block
   __m512i acc[PB][NV];
 #pragma GCC unroll 16
@@ -351,7 +411,7 @@ MMLEAN_AVX512 void tile_avx512(const ConvGeom& g, const Epilogue& e, const Tile&
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_si512();
   for (int64_t a = 0; a < kh; ++a) {
     for (int64_t b = 0; b < kw; ++b) {
-      const uint64_t* xt = t.x + a * row + b * words;
+      const uint64_t* xt = t.x + a * row + b * col;
       const uint64_t* wt = t.w + (a * kw + b) * words * 8;
       for (int64_t c = 0; c < words; ++c) {
         __m512i wv[NV];
@@ -408,26 +468,20 @@ constexpr int kPB512 = 7;
 void conv_avx512(const uint64_t* xp, const uint64_t* wb, const ConvGeom& g,
                  const Epilogue& e) {
   const int64_t pb = kPB512;
-  const int64_t groups = (g.cblocks + 1) / 2;  // 16-channel groups (NV = 2)
-  const bool odd = g.cblocks % 2 == 1;
+  const int64_t pairs = (g.cblocks_g + 1) / 2;  // 16-channel tiles of a group (NV = 2)
+  const bool odd = g.cblocks_g % 2 == 1;
   TileFn two = pick_avx512<kPB512, 2>(g);
   TileFn one = pick_avx512<kPB512, 1>(g);
-  const int64_t wblock = g.kh * g.kw * g.words * 8;
-  at::parallel_for(0, g.n * g.ho * groups, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t item = begin; item < end; ++item) {  // item = (n * ho + oh) * groups + grp
-      const int64_t grp = item % groups, rowi = item / groups;
-      const int64_t n = rowi / g.ho, oh = rowi % g.ho;
-      const bool last_single = odd && grp == groups - 1;
-      Tile t;
-      t.n = n;
-      t.oh = oh;
-      t.co0 = grp * 16;
-      t.w = wb + 2 * grp * wblock;
+  const int64_t tiles = g.groups * pairs;
+  at::parallel_for(0, g.n * g.ho * tiles, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item) {  // item = (n * ho + oh) * tiles + tile
+      const int64_t tile = item % tiles, rowi = item / tiles;
+      const int64_t grp = tile / pairs, pair = tile % pairs;
+      const bool last_single = odd && pair == pairs - 1;
+      Tile t = make_tile(g, xp, wb, rowi / g.ho, rowi % g.ho, grp, 2 * pair);
+      const uint64_t* row_x = t.x;
       for (int64_t ow0 = 0; ow0 < g.wo; ow0 += pb) {
-        t.ow0 = ow0;
-        t.count = std::min<int64_t>(pb, g.wo - ow0);
-        t.inside = tile_inside(g, oh, ow0, t.count);
-        t.x = xp + ((n * g.hp + oh * g.stride) * g.wp + ow0 * g.stride) * g.words;
+        place_tile(g, t, row_x, ow0, pb);
         (last_single ? one : two)(g, e, t);
       }
     }
@@ -455,7 +509,7 @@ template <int PB, int WORDS, int STRIDE>
 MMLEAN_AVX2 void tile_avx2(const ConvGeom& g, const Epilogue& e, const Tile& t) {
   const int64_t words = WORDS > 0 ? WORDS : g.words;
   const int64_t stride = STRIDE > 0 ? STRIDE : g.stride;
-  const int64_t pix = stride * words, row = g.wp * words;
+  const int64_t pix = stride * words, row = g.dil * g.wp * words, col = g.dil * words;
   const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
                                        0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
   const __m256i low4 = _mm256_set1_epi8(0x0f);
@@ -467,7 +521,7 @@ MMLEAN_AVX2 void tile_avx2(const ConvGeom& g, const Epilogue& e, const Tile& t) 
   int pending = 0;
   for (int64_t a = 0; a < g.kh; ++a)
     for (int64_t b = 0; b < g.kw; ++b) {
-      const uint64_t* xt = t.x + a * row + b * words;
+      const uint64_t* xt = t.x + a * row + b * col;
       const uint64_t* wt = t.w + (a * g.kw + b) * words * 8;
       for (int64_t c = 0; c < words; ++c) {
         const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wt + c * 8));
@@ -489,7 +543,7 @@ MMLEAN_AVX2 void tile_avx2(const ConvGeom& g, const Epilogue& e, const Tile& t) 
         }
       }
     }
-  const int64_t nvalid = std::min<int64_t>(8, g.cout - t.co0);
+  const int64_t nvalid = std::min<int64_t>(8, t.cend - t.co0);
   alignas(32) float sc[8], bi[8];
   for (int j = 0; j < 8; ++j) {
     sc[j] = (e.scale && j < nvalid) ? e.scale[t.co0 + j] : 1.f;
@@ -497,7 +551,7 @@ MMLEAN_AVX2 void tile_avx2(const ConvGeom& g, const Epilogue& e, const Tile& t) 
   }
   const __m256 scv = _mm256_load_ps(sc), biv = _mm256_load_ps(bi);
   const int64_t base = ((t.n * g.ho + t.oh) * g.wo + t.ow0) * g.cout + t.co0;
-  const __m256i full = _mm256_set1_epi64x(g.cin * g.kh * g.kw);
+  const __m256i full = _mm256_set1_epi64x(g.cin_g * g.kh * g.kw);
 #pragma GCC unroll 8
   for (int i = 0; i < PB; ++i) {
     if (i >= t.count) break;
@@ -509,9 +563,10 @@ MMLEAN_AVX2 void tile_avx2(const ConvGeom& g, const Epilogue& e, const Tile& t) 
       } else {
         const int64_t cls = e.row_class[t.oh] * e.col_classes + e.col_class[t.ow0 + i];
         const __m128i corr = _mm_loadu_si128(reinterpret_cast<const __m128i*>(
-            e.corr + cls * g.cblocks * 8 + t.co0 + 4 * v));
+            e.corr + cls * g.cpad() + t.pc0 + 4 * v));
         m = _mm256_sub_epi64(m, _mm256_cvtepi32_epi64(corr));
-        y[v] = _mm256_sub_epi64(_mm256_set1_epi64x(g.cin * e.valid[cls]), _mm256_add_epi64(m, m));
+        y[v] = _mm256_sub_epi64(_mm256_set1_epi64x(g.cin_g * e.valid[cls]),
+                                _mm256_add_epi64(m, m));
       }
     }
     const __m256i yi = _mm256_set_m128i(narrow_epi64(y[1]), narrow_epi64(y[0]));
@@ -557,80 +612,45 @@ void conv_avx2(const uint64_t* xp, const uint64_t* wb, const ConvGeom& g,
                const Epilogue& e) {
   constexpr int64_t PB = 4;
   TileFn fn = pick_avx2(g.words, g.stride);
-  const int64_t wblock = g.kh * g.kw * g.words * 8;
-  at::parallel_for(0, g.n * g.ho * g.cblocks, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t item = begin; item < end; ++item) {  // item = (n * ho + oh) * cblocks + cb
-      const int64_t cb = item % g.cblocks, rowi = item / g.cblocks;
-      Tile t;
-      t.n = rowi / g.ho;
-      t.oh = rowi % g.ho;
-      t.co0 = cb * 8;
-      t.w = wb + cb * wblock;
+  const int64_t tiles = g.groups * g.cblocks_g;
+  at::parallel_for(0, g.n * g.ho * tiles, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item) {  // item = (n * ho + oh) * tiles + tile
+      const int64_t tile = item % tiles, rowi = item / tiles;
+      Tile t = make_tile(g, xp, wb, rowi / g.ho, rowi % g.ho, tile / g.cblocks_g,
+                         tile % g.cblocks_g);
+      const uint64_t* row_x = t.x;
       for (int64_t ow0 = 0; ow0 < g.wo; ow0 += PB) {
-        t.ow0 = ow0;
-        t.count = std::min<int64_t>(PB, g.wo - ow0);
-        t.inside = tile_inside(g, t.oh, ow0, t.count);
-        t.x = xp + ((t.n * g.hp + t.oh * g.stride) * g.wp + ow0 * g.stride) * g.words;
+        place_tile(g, t, row_x, ow0, PB);
         fn(g, e, t);
       }
     }
   });
 }
 
-}  // namespace
-
-at::Tensor binary_conv2d_cpu(const at::Tensor& input, const at::Tensor& threshold,
-                             const at::Tensor& weight_blocked, const at::Tensor& weight_neg,
-                             const at::Tensor& scale, const at::Tensor& bias,
-                             at::Tensor& output, int64_t in_channels, int64_t stride,
-                             int64_t padding) {
-  ConvGeom g;
-  g.n = input.size(0);
-  g.cin = in_channels;
-  g.h = input.size(2);
-  g.w = input.size(3);
-  g.words = (g.cin + 63) / 64;
-  g.kh = weight_blocked.size(1);
-  g.kw = weight_blocked.size(2);
-  g.stride = stride;
-  g.pad = padding;
-  g.ho = output.size(2);
-  g.wo = output.size(3);
-  g.cout = output.size(1);
-  g.cblocks = weight_blocked.size(0);
-  g.hp = g.h + 2 * g.pad;
-  g.wp = g.w + 2 * g.pad;
-
-  const at::Tensor x = input.contiguous(at::MemoryFormat::ChannelsLast);
+// The general (non-depthwise) path: pack, tabulate the border, run the kernel.
+void conv_general(const float* xd, const float* thr, const uint64_t* wb,
+                  const at::Tensor& weight_neg, const mmlean::ConvOutput& out, ConvGeom& g,
+                  mmlean::CpuIsa isa, const at::TensorOptions& options) {
+  mmlean::PackLayout layout{g.n, g.h, g.w, g.groups, g.cin_g, g.words, g.words, g.pad};
+  g.group_words = layout.group_words();
   // slack after the buffer: tiles compute whole pixel groups (see Tile)
-  at::Tensor xp = at::zeros({g.n * g.hp * g.wp * g.words + slack_words(g, 16)},
-                            input.options().dtype(at::kLong));
+  at::Tensor xp = at::zeros({g.groups * g.group_words + slack_words(g, 16)},
+                            options.dtype(at::kLong));
   auto* xpp = reinterpret_cast<uint64_t*>(xp.data_ptr<int64_t>());
-  const float* xd = x.data_ptr<float>();
-  const mmlean::CpuIsa isa = mmlean::cpu_isa();
-  std::vector<float> mean;
-  if (!threshold.defined()) mean = per_sample_mean(xd, g.n, g.h, g.w * g.cin, isa);
-  const float* thr = threshold.defined() ? threshold.data_ptr<float>() : mean.data();
-  at::parallel_for(0, g.n * g.h, 1, [&](int64_t b, int64_t e) {
-    if (isa == mmlean::CpuIsa::kAvx512) pack_rows_avx512(xd, thr, g, b, e, xpp);
-    else if (isa == mmlean::CpuIsa::kAvx2) pack_rows_avx2(xd, thr, g, b, e, xpp);
-    else pack_rows_scalar(xd, thr, g, b, e, xpp);
-  });
+  mmlean::pack_input(xd, thr, layout, xpp, isa);
 
   Epilogue ep;
-  ep.scale = scale.defined() ? scale.data_ptr<float>() : nullptr;
-  ep.bias = bias.defined() ? bias.data_ptr<float>() : nullptr;
+  ep.scale = out.scale;
+  ep.bias = out.bias;
   ep.wneg = weight_neg.data_ptr<int32_t>();
-  const bool int_out = output.scalar_type() == at::kInt;
-  ep.out_f = int_out ? nullptr : output.data_ptr<float>();
-  ep.out_i = int_out ? output.data_ptr<int32_t>() : nullptr;
+  ep.out_f = out.out_f;
+  ep.out_i = out.out_i;
   const BorderTable bt = make_border_table(g, ep.wneg);
   ep.row_class = bt.row_class.data();
   ep.col_class = bt.col_class.data();
   ep.corr = bt.corr.data();
   ep.valid = bt.valid.data();
   ep.col_classes = bt.col_classes;
-  const auto* wb = reinterpret_cast<const uint64_t*>(weight_blocked.data_ptr<int64_t>());
 
   if (isa == mmlean::CpuIsa::kAvx512) {
     conv_avx512(xpp, wb, g, ep);
@@ -641,6 +661,66 @@ at::Tensor binary_conv2d_cpu(const at::Tensor& input, const at::Tensor& threshol
       conv_scalar(xpp, wb, g, ep, b, e);
     });
   }
+}
+
+}  // namespace
+
+void mmlean::pack_input(const float* x, const float* thr, const PackLayout& p, uint64_t* xp,
+                        CpuIsa isa) {
+  at::parallel_for(0, p.n * p.h, 1, [&](int64_t begin, int64_t end) {
+    if (isa == CpuIsa::kAvx512) pack_rows_avx512(x, thr, p, begin, end, xp);
+    else if (isa == CpuIsa::kAvx2) pack_rows_avx2(x, thr, p, begin, end, xp);
+    else pack_rows_scalar(x, thr, p, begin, end, xp);
+  });
+}
+
+at::Tensor binary_conv2d_cpu(const at::Tensor& input, const at::Tensor& threshold,
+                             const at::Tensor& weight_blocked, const at::Tensor& weight_neg,
+                             const at::Tensor& scale, const at::Tensor& bias,
+                             at::Tensor& output, int64_t in_channels, int64_t stride,
+                             int64_t padding, int64_t dilation, int64_t groups) {
+  const at::Tensor x = input.contiguous(at::MemoryFormat::ChannelsLast);
+  const float* xd = x.data_ptr<float>();
+  const int64_t n = input.size(0), h = input.size(2), w = input.size(3);
+  const mmlean::CpuIsa isa = mmlean::cpu_isa();
+  std::vector<float> mean;
+  if (!threshold.defined()) mean = per_sample_mean(xd, n, h, w * in_channels, isa);
+  const float* thr = threshold.defined() ? threshold.data_ptr<float>() : mean.data();
+
+  const bool int_out = output.scalar_type() == at::kInt;
+  mmlean::ConvOutput out;
+  out.scale = scale.defined() ? scale.data_ptr<float>() : nullptr;
+  out.bias = bias.defined() ? bias.data_ptr<float>() : nullptr;
+  out.out_f = int_out ? nullptr : output.data_ptr<float>();
+  out.out_i = int_out ? output.data_ptr<int32_t>() : nullptr;
+  const int64_t cout = output.size(1);
+  if (groups > 1 && in_channels == groups && cout == groups) {
+    mmlean::depthwise_conv_cpu(x, thr, weight_blocked, output, out, stride, padding,
+                               dilation, isa);
+    return output;
+  }
+
+  ConvGeom g;
+  g.n = n;
+  g.h = h;
+  g.w = w;
+  g.groups = groups;
+  g.cin_g = in_channels / groups;
+  g.words = (g.cin_g + 63) / 64;
+  g.kh = weight_blocked.size(1);
+  g.kw = weight_blocked.size(2);
+  g.stride = stride;
+  g.pad = padding;
+  g.dil = dilation;
+  g.ho = output.size(2);
+  g.wo = output.size(3);
+  g.cout = cout;
+  g.cout_g = cout / groups;
+  g.cblocks_g = weight_blocked.size(0) / groups;
+  g.hp = g.h + 2 * g.pad;
+  g.wp = g.w + 2 * g.pad;
+  const auto* wb = reinterpret_cast<const uint64_t*>(weight_blocked.data_ptr<int64_t>());
+  conv_general(xd, thr, wb, weight_neg, out, g, isa, input.options());
   return output;
 }
 
@@ -648,5 +728,5 @@ at::Tensor binary_conv2d_impl(const at::Tensor& input, const at::Tensor& thresho
                               const at::Tensor& weight_blocked, const at::Tensor& weight_neg,
                               const at::Tensor& scale, const at::Tensor& bias,
                               at::Tensor& output, int64_t in_channels, int64_t stride,
-                              int64_t padding);
+                              int64_t padding, int64_t dilation, int64_t groups);
 REGISTER_DEVICE_IMPL(binary_conv2d_impl, CPU, binary_conv2d_cpu);
