@@ -1,8 +1,9 @@
 """Turn a trained binary network into a bit-packed deploy model.
 
-Every :class:`BinaryConv2d` (RBNN or plain) becomes a
-:class:`PackedBinaryConv2d`: the sign bits of its weight packed 64 per word
-(1 bit per weight) and a per-channel epilogue ``y * scale + bias``. When the
+Every :class:`BinaryConv2d` (RBNN or plain; grouped, depthwise and dilated
+too) becomes a :class:`PackedBinaryConv2d`: the sign bits of its weight packed
+64 per word (1 bit per weight) and a per-channel epilogue ``y * scale + bias``
+(``scale``: the conv's ``output_scale()`` where it has one). When the
 conv's output feeds a ``BatchNorm2d`` directly (checked on a sample forward),
 the BN is folded into that epilogue and replaced by ``nn.Identity``. Every
 other module (FP stem, FC, pooling, residual adds) is unchanged.
@@ -31,21 +32,33 @@ class PackedBinaryConv2d(nn.Module):
     padding). Output is channels_last.
 
     Args:
-        weight (Tensor): (Cout, Cin, KH, KW); only its sign is kept.
+        weight (Tensor): (Cout, Cin / groups, KH, KW); only its sign is kept.
         scale, bias (Tensor): (Cout,) epilogue.
         stride, padding (int): square stride and zero padding.
         threshold (str): 'mean' (per-sample mean) or 'zero'.
+        dilation (int): square dilation.
+        groups (int): as ``nn.Conv2d``; ``groups == Cin == Cout`` (depthwise)
+            runs a kernel that packs 64 channels per word.
     """
 
     def __init__(self, weight: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor,
-                 stride: int = 1, padding: int = 0, threshold: str = 'mean'):
+                 stride: int = 1, padding: int = 0, threshold: str = 'mean',
+                 dilation: int = 1, groups: int = 1):
         super().__init__()
         if threshold not in ('mean', 'zero'):
             raise ValueError(f"threshold must be 'mean' or 'zero', got {threshold!r}")
-        packed = pack_binary_weight(weight)
+        if int(stride) < 1 or int(padding) < 0 or int(dilation) < 1:
+            raise ValueError(f'need stride >= 1, padding >= 0 and dilation >= 1, got '
+                             f'stride={stride}, padding={padding}, dilation={dilation}')
+        packed = pack_binary_weight(weight, groups)
         self.in_channels, self.out_channels = packed.in_channels, packed.out_channels
         self.kernel_size = tuple(weight.shape[2:])
         self.stride, self.padding, self.threshold = int(stride), int(padding), threshold
+        self.dilation, self.groups = int(dilation), packed.groups
+        for name, t in (('scale', scale), ('bias', bias)):
+            if t.numel() != self.out_channels:
+                raise ValueError(f'{name} must have {self.out_channels} values (one per '
+                                 f'output channel), got shape {tuple(t.shape)}')
         self.register_buffer('weight_blocked', packed.blocked)
         self.register_buffer('weight_neg', packed.neg_count)
         self.register_buffer('scale', scale.detach().float().reshape(-1).clone())
@@ -54,7 +67,7 @@ class PackedBinaryConv2d(nn.Module):
     @property
     def packed(self) -> PackedBinaryWeight:
         return PackedBinaryWeight(self.weight_blocked, self.weight_neg,
-                                  self.out_channels, self.in_channels)
+                                  self.out_channels, self.in_channels, self.groups)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # None: the op computes the per-sample mean itself (one pass, no dispatch)
@@ -67,13 +80,19 @@ class PackedBinaryConv2d(nn.Module):
             _bc._log_isa_once()
             return ext.binary_conv2d(x, thr, self.weight_blocked, self.weight_neg,
                                      self.out_channels, self.stride, self.padding,
-                                     self.scale, self.bias, False)
+                                     self.scale, self.bias, False, self.dilation,
+                                     self.groups)
         return binary_conv2d(x, thr, self.packed, self.stride, self.padding,
-                             self.scale, self.bias)
+                             self.scale, self.bias, dilation=self.dilation)
 
     def extra_repr(self) -> str:
-        return (f'{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, '
-                f'stride={self.stride}, padding={self.padding}, threshold={self.threshold}')
+        s = (f'{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, '
+             f'stride={self.stride}, padding={self.padding}')
+        if self.dilation != 1:
+            s += f', dilation={self.dilation}'
+        if self.groups != 1:
+            s += f', groups={self.groups}'
+        return s + f', threshold={self.threshold}'
 
 
 def _check_supported(name: str, conv: BinaryConv2d) -> None:
@@ -86,8 +105,8 @@ def _check_supported(name: str, conv: BinaryConv2d) -> None:
         reasons.append(f'non-square stride {conv.stride}')
     if isinstance(conv.padding, str) or conv.padding[0] != conv.padding[1]:
         reasons.append(f'padding {conv.padding}')
-    if conv.dilation != (1, 1):
-        reasons.append(f'dilation {conv.dilation}')
+    if conv.dilation[0] != conv.dilation[1]:
+        reasons.append(f'non-square dilation {conv.dilation}')
     if reasons:
         raise UnsupportedLayerError(f'cannot deploy layer {name!r} '
                                     f'({type(conv).__name__}): ' + '; '.join(reasons))
@@ -158,7 +177,7 @@ def convert_to_deploy(model: nn.Module, sample: Optional[torch.Tensor] = None,
         pairs = _bn_consumers(model, sample, names)
     for name in names:
         conv = model.get_submodule(name)
-        scale = conv.scale.detach().reshape(-1).float()
+        scale = _output_scale(conv)
         bias = (conv.bias.detach().float() if conv.bias is not None
                 else torch.zeros_like(scale))
         bn_name = pairs.get(name)
@@ -172,9 +191,15 @@ def convert_to_deploy(model: nn.Module, sample: Optional[torch.Tensor] = None,
             _set_module(model, bn_name, nn.Identity())
         threshold = 'mean' if conv.standardize_activation else 'zero'
         packed = PackedBinaryConv2d(conv.binary_weight(), scale, bias, conv.stride[0],
-                                    conv.padding[0], threshold)
+                                    conv.padding[0], threshold, conv.dilation[0], conv.groups)
         _set_module(model, name, packed.to(conv.weight.device))
     return names
+
+
+def _output_scale(conv: BinaryConv2d) -> torch.Tensor:
+    """The conv's per-output-channel float scale, (Cout,)."""
+    scale = conv.output_scale() if hasattr(conv, 'output_scale') else conv.scale
+    return scale.detach().float().reshape(-1)
 
 
 def _set_module(model: nn.Module, name: str, new: nn.Module) -> None:

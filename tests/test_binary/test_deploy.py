@@ -5,6 +5,7 @@ import random
 import pytest
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from mmlean.binary import (BinaryConv2d, PackedBinaryConv2d, RBNNConv2d,
                            UnsupportedLayerError, convert_to_deploy)
@@ -122,10 +123,139 @@ def test_deploy_state_dict_is_small_and_loads_weights_only():
 
 def test_unsupported_layer_is_named():
     model = make_trained_like(RBNNConv2d)
-    model.conv2.dilation = (2, 2)
+    model.conv2.dilation = (2, 1)
     with pytest.raises(UnsupportedLayerError, match="'conv2'.*dilation"):
         convert_to_deploy(model, fuse_bn=False)
     model = make_trained_like(BinaryConv2d)
     model.conv1.binary_activation = False
     with pytest.raises(UnsupportedLayerError, match="'conv1'.*not binarized"):
         convert_to_deploy(model, fuse_bn=False)
+
+
+# --- grouped, depthwise and dilated layers (binarized DARTS operations) ------
+
+def sign_conv_reference(x, weight, scale, bias, stride, padding, dilation, groups, thr):
+    """Float simulation: conv of +-1 tensors, then y * scale + bias."""
+    xs = torch.where(x < thr.view(-1, 1, 1, 1), -1.0, 1.0)
+    y = F.conv2d(xs, torch.where(weight < 0, -1.0, 1.0), None, stride, padding, dilation,
+                 groups)
+    return y * scale.view(1, -1, 1, 1) + bias.view(1, -1, 1, 1)
+
+
+@pytest.mark.parametrize('seed', range(8))
+def test_packed_grouped_dilated_layer_equals_float_conv(seed):
+    rng = random.Random(seed)
+    cin = rng.choice([3, 48, 65, 130])
+    groups = rng.choice([g for g in (1, 2, cin) if cin % g == 0])
+    cout = cin if groups == cin else groups * rng.randint(1, 10)
+    k, dilation, stride = rng.choice([1, 3, 5]), rng.choice([1, 2]), rng.choice([1, 2])
+    padding = rng.randint(0, dilation * (k // 2))
+    size = dilation * (k - 1) + 1 + rng.randint(0, 6)
+    torch.manual_seed(seed)
+    x = torch.randn(2, cin, size, size + 1) + 0.2
+    weight = torch.randn(cout, cin // groups, k, k)
+    scale, bias = torch.rand(cout) + 0.5, torch.randn(cout)
+    threshold = rng.choice(['mean', 'zero'])
+    layer = PackedBinaryConv2d(weight, scale, bias, stride, padding, threshold,
+                               dilation=dilation, groups=groups)
+    thr = x.mean((1, 2, 3)) if threshold == 'mean' else torch.zeros(2)
+    expected = sign_conv_reference(x, weight, scale, bias, stride, padding, dilation,
+                                   groups, thr)
+    with torch.no_grad():
+        got = layer(x)
+    assert got.shape == expected.shape
+    assert (got - expected).abs().max().item() <= 1e-4
+    assert f'groups={groups}' in repr(layer) or groups == 1
+
+
+def test_packed_depthwise_layer_holds_one_bit_per_weight():
+    layer = PackedBinaryConv2d(torch.randn(130, 1, 5, 5), torch.ones(130), torch.zeros(130),
+                               padding=4, dilation=2, groups=130)
+    assert layer.weight_blocked.shape == (5, 5, 3)  # 130 channels in 3 words per tap
+    assert layer.weight_neg.numel() == 0
+    with pytest.raises(ValueError, match='groups=4'):
+        PackedBinaryConv2d(torch.randn(6, 1, 3, 3), torch.ones(6), torch.zeros(6), groups=4)
+    with pytest.raises(ValueError, match='scale must have 6'):
+        PackedBinaryConv2d(torch.randn(6, 1, 3, 3), torch.ones(5), torch.zeros(6), groups=6)
+
+
+class GroupedBinaryConv(BinaryConv2d):
+    """Stand-in for a grouped ``BinaryConv2d`` (its training support is added
+    separately): the deploy converter needs only the attributes, the binary
+    weight and ``output_scale``. ``per_tensor`` mimics an XNOR-Net conv whose
+    scale is one alpha (arXiv 1603.05279) broadcast over the output channels."""
+
+    def __init__(self, cin, cout, k, groups=1, per_tensor=False, **kwargs):
+        super().__init__(cin, cout, k, bias=False, **kwargs)
+        self.groups, self.per_tensor = groups, per_tensor
+        self.weight = nn.Parameter(torch.randn(cout, cin // groups, k, k))
+        self.reset_scale()
+
+    def output_scale(self):
+        scale = self.scale.reshape(-1)
+        return scale.mean().expand_as(scale) if self.per_tensor else scale
+
+    def forward(self, x):
+        xs = self.binarize_activation(self.prepare_activation(x))
+        y = F.conv2d(xs, self.binary_weight(), None, self.stride, self.padding,
+                     self.dilation, self.groups)
+        return y * self.output_scale().view(1, -1, 1, 1)
+
+
+class BinaryDARTSCell(nn.Module):
+    """DilConv 3x3 (dilation 2) and SepConv 5x5 (stride 2) of binarized DARTS:
+    ReLU -> binary depthwise -> binary 1x1 -> BN, summed with a pooled input."""
+
+    def __init__(self, c=48):
+        super().__init__()
+        self.stem = nn.Conv2d(3, c, 3, padding=1, bias=False)
+        self.dil_dw = GroupedBinaryConv(c, c, 3, groups=c, padding=2, dilation=2)
+        self.dil_pw = GroupedBinaryConv(c, c, 1, per_tensor=True)
+        self.dil_bn = nn.BatchNorm2d(c)
+        self.sep_dw1 = GroupedBinaryConv(c, c, 5, groups=c, stride=2, padding=2)
+        self.sep_pw1 = GroupedBinaryConv(c, c, 1)
+        self.sep_bn1 = nn.BatchNorm2d(c)
+        self.sep_dw2 = GroupedBinaryConv(c, c, 5, groups=c, padding=2)
+        self.sep_pw2 = GroupedBinaryConv(c, c, 1)
+        self.sep_bn2 = nn.BatchNorm2d(c)
+        self.fc = nn.Linear(c, 10)
+
+    def forward(self, x):
+        x = self.stem(x)
+        y = self.dil_bn(self.dil_pw(self.dil_dw(F.relu(x))))
+        z = self.sep_bn1(self.sep_pw1(self.sep_dw1(F.relu(y))))
+        z = self.sep_bn2(self.sep_pw2(self.sep_dw2(F.relu(z))))
+        return self.fc((z + F.avg_pool2d(y, 2)).mean((2, 3)))
+
+
+def make_darts_cell(seed=0):
+    torch.manual_seed(seed)
+    model = BinaryDARTSCell()
+    for m in model.modules():
+        if isinstance(m, BinaryConv2d):
+            m.scale.data.uniform_(0.5, 1.5)
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-2, 2)
+            m.running_var.uniform_(0.5, 3)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)
+    return model.eval()
+
+
+@pytest.mark.parametrize('fuse_bn', [False, True])
+def test_deploy_binary_darts_cell(fuse_bn):
+    model = make_darts_cell()
+    x = torch.randn(4, 3, 12, 12)
+    with torch.no_grad():
+        sim = model(x)
+        names = convert_to_deploy(model, sample=x[:1], fuse_bn=fuse_bn)
+        dep = model(x)
+    assert len(names) == 6
+    dw = model.dil_dw
+    assert (dw.groups, dw.dilation, dw.padding) == (48, 2, 2) and dw.weight_blocked.dim() == 3
+    assert isinstance(model.dil_bn, nn.Identity) == fuse_bn
+    # the per-tensor scale came from output_scale(), not the per-channel parameter
+    if not fuse_bn:
+        assert torch.allclose(model.dil_pw.scale, model.dil_pw.scale[0].expand(48))
+    tol = 1e-3 if fuse_bn else 1e-4  # BN folding changes float rounding only
+    assert (dep - sim).abs().max().item() <= tol
