@@ -13,11 +13,12 @@ CFG = 'configs/iff/demo/iff_retinanet_r18_fpn_1xb8-1200i_shapes.py'
 def test_iff_retinanet_trains_and_evaluates_with_coco_metric(run_python, tmp_path):
     data = tmp_path / 'shapes'
     out = run_python('tools/dataset_converters/synthetic_shapes_coco.py', '--out', str(data),
-              '--train', '8', '--val', '4', '--size', '64')
+                     '--train', '8', '--val', '4', '--size', '64')
     assert out.returncode == 0, out.stderr[-3000:]
     ann = str(data / 'annotations' / 'instances_val.json')
     opts = ['--cfg-options', f'train_dataloader.dataset.data_root={data}/',
-            f'val_dataloader.dataset.data_root={data}/', f'test_dataloader.dataset.data_root={data}/',
+            f'val_dataloader.dataset.data_root={data}/',
+            f'test_dataloader.dataset.data_root={data}/',
             f'val_evaluator.ann_file={ann}', f'test_evaluator.ann_file={ann}',
             'train_dataloader.batch_size=2', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
             'default_hooks.checkpoint.interval=2', 'model.test_cfg.score_thr=0.0']

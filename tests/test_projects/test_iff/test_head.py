@@ -8,7 +8,8 @@ pytest.importorskip('mmdet')
 
 ANCHORS = dict(type='AnchorGenerator', octave_base_scale=4, scales_per_octave=3,
                ratios=[0.5, 1.0, 2.0], strides=[8, 16, 32, 64, 128])
-DELTA = dict(type='DeltaXYWHBBoxCoder', target_means=[.0, .0, .0, .0], target_stds=[1.0, 1.0, 1.0, 1.0])
+DELTA = dict(type='DeltaXYWHBBoxCoder', target_means=[.0, .0, .0, .0],
+             target_stds=[1.0, 1.0, 1.0, 1.0])
 FOCAL = dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=1.0)
 HEADS = {
     'RetinaHead': dict(type='RetinaHead', num_classes=3, in_channels=8, feat_channels=8,
@@ -18,16 +19,20 @@ HEADS = {
                                  feat_channels=8, stacked_convs=2, anchor_generator=ANCHORS,
                                  bbox_coder=dict(DELTA, target_stds=[0.1, 0.1, 0.2, 0.2]),
                                  loss_bbox=dict(type='SmoothL1Loss', beta=0.11, loss_weight=0.75)),
-    'FCOSHead': dict(type='FCOSHead', num_classes=3, in_channels=8, feat_channels=8, stacked_convs=2,
-                     strides=[8, 16, 32, 64, 128], norm_on_bbox=True, norm_cfg=None, loss_cls=FOCAL),
-    'FoveaHead': dict(type='FoveaHead', num_classes=3, in_channels=8, feat_channels=8, stacked_convs=2,
-                      strides=[8, 16, 32, 64, 128], base_edge_list=[16, 32, 64, 128, 256],
+    'FCOSHead': dict(type='FCOSHead', num_classes=3, in_channels=8, feat_channels=8,
+                     stacked_convs=2, strides=[8, 16, 32, 64, 128], norm_on_bbox=True,
+                     norm_cfg=None, loss_cls=FOCAL),
+    'FoveaHead': dict(type='FoveaHead', num_classes=3, in_channels=8, feat_channels=8,
+                      stacked_convs=2, strides=[8, 16, 32, 64, 128],
+                      base_edge_list=[16, 32, 64, 128, 256],
                       scale_ranges=((1, 64), (32, 128), (64, 256), (128, 512), (256, 2048)),
-                      sigma=0.4, with_deform=False, norm_cfg=None, loss_cls=dict(FOCAL, gamma=1.5, alpha=0.4),
+                      sigma=0.4, with_deform=False, norm_cfg=None,
+                      loss_cls=dict(FOCAL, gamma=1.5, alpha=0.4),
                       loss_bbox=dict(type='SmoothL1Loss', beta=0.11, loss_weight=1.0)),
     'SSDHead': dict(type='SSDHead', num_classes=3, in_channels=(8, 16, 8, 8, 8, 8),
-                    anchor_generator=dict(type='SSDAnchorGenerator', scale_major=False, input_size=300,
-                                          basesize_ratio_range=(0.15, 0.9), strides=[8, 16, 32, 64, 100, 300],
+                    anchor_generator=dict(type='SSDAnchorGenerator', scale_major=False,
+                                          input_size=300, basesize_ratio_range=(0.15, 0.9),
+                                          strides=[8, 16, 32, 64, 100, 300],
                                           ratios=[[2], [2, 3], [2, 3], [2, 3], [2], [2]]),
                     bbox_coder=dict(DELTA, target_stds=[0.1, 0.1, 0.2, 0.2])),
 }
@@ -124,7 +129,8 @@ def test_loss_runs_on_the_second_pass_outputs():
     from mmengine.structures import InstanceData
     train_cfg = dict(assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5, neg_iou_thr=0.4,
                                    min_pos_iou=0, ignore_iof_thr=-1),
-                     sampler=dict(type='PseudoSampler'), allowed_border=-1, pos_weight=-1, debug=False)
+                     sampler=dict(type='PseudoSampler'), allowed_border=-1, pos_weight=-1,
+                     debug=False)
     # train_cfg arrives as the detector passes it: a keyword next to head
     iff = MODELS.build(dict(type='IFFHead', head=HEADS['RetinaHead'], train_cfg=train_cfg))
     assert iff.train_cfg is not None
