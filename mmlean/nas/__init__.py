@@ -1,21 +1,33 @@
-"""Neural architecture search on mmrazor: binarized DARTS ops, networks, genotypes.
+"""Neural architecture search on mmrazor: binarized DARTS ops, networks, genotypes, and the
+sample-evaluate-reduce machinery (reducible mutables, scorers, mutator, search loop) shared by
+BNAS, CP-NAS, ABanditNAS and NAS-Count.
 
 Configs load it with ``custom_imports=dict(imports=['mmlean.nas'])``.
 """
+import mmlean.binary  # noqa: F401  (registers the binary convs the ops build by name)
+from .algorithm import SampleReduceAlgorithmMixin
 from .backbone import BinaryDartsBackbone
 from .genotype import (BNAS_XNOR_1, GENOTYPES, PRIMITIVES, Genotype, GenotypeError,
                        dump_subnet_yaml, genotype_from_string, genotype_to_dict, genotype_to_string,
                        genotype_to_subnet, load_genotype, subnet_to_genotype, subnet_yaml,
                        validate_genotype)
 from .head import DartsAuxClsHead
+from .loops import SampleReduceSearchLoop, search_schedule
+from .mutables import ReducibleMutableOP, SearchSpaceError
+from .mutators import SampleReduceMutator
 from .ops import BinaryDilConv, BinarySepConv, BinarySkipConnect
 from .params import count_parameters
 from .plot import plot_cell, plot_genotype
+from .reduction_plot import plot_reduction_history
+from .scorers import BaseReductionScorer, PerformanceLikelihoodScorer, softmax_over, ucb_bonus
 
 __all__ = [
-    'BinaryDartsBackbone', 'DartsAuxClsHead', 'BinaryDilConv', 'BinarySepConv',
-    'BinarySkipConnect', 'count_parameters', 'plot_cell', 'plot_genotype', 'BNAS_XNOR_1',
-    'GENOTYPES', 'PRIMITIVES', 'Genotype', 'GenotypeError', 'dump_subnet_yaml',
+    'BinaryDartsBackbone', 'DartsAuxClsHead', 'BinaryDilConv', 'BinarySepConv', 'BinarySkipConnect',
+    'count_parameters', 'plot_cell', 'plot_genotype',
+    'BNAS_XNOR_1', 'GENOTYPES', 'PRIMITIVES', 'Genotype', 'GenotypeError', 'dump_subnet_yaml',
     'genotype_from_string', 'genotype_to_dict', 'genotype_to_string', 'genotype_to_subnet',
-    'load_genotype', 'subnet_to_genotype', 'subnet_yaml', 'validate_genotype'
+    'load_genotype', 'subnet_to_genotype', 'subnet_yaml', 'validate_genotype',
+    'SampleReduceAlgorithmMixin', 'SampleReduceSearchLoop', 'search_schedule',
+    'ReducibleMutableOP', 'SearchSpaceError', 'SampleReduceMutator', 'plot_reduction_history',
+    'BaseReductionScorer', 'PerformanceLikelihoodScorer', 'softmax_over', 'ucb_bonus'
 ]
