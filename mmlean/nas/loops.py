@@ -26,7 +26,7 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
-from mmengine.dist import is_main_process
+from mmengine.dist import all_gather_object, get_world_size, is_main_process
 from mmengine.evaluator import Evaluator
 from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop
@@ -161,12 +161,11 @@ class SampleReduceSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
             loader = self.dataloader
             optim_wrapper = self.algorithm.weight_optim_wrapper(self.runner.optim_wrapper)
         for idx, data_batch in enumerate(loader):
-            self._train_iter(idx, data_batch, optim_wrapper)
+            self._train_iter(idx, data_batch, optim_wrapper, self.algorithm.supernet_train_step)
 
-    def _train_iter(self, idx, data_batch, optim_wrapper, train_step=None) -> None:
+    def _train_iter(self, idx, data_batch, optim_wrapper, train_step) -> None:
         self.runner.call_hook('before_train_iter', batch_idx=idx, data_batch=data_batch)
-        step = train_step or self.runner.model.train_step
-        outputs = step(data_batch, optim_wrapper=optim_wrapper)
+        outputs = train_step(self.runner.model, data_batch, optim_wrapper)
         self.runner.call_hook('after_train_iter', batch_idx=idx, data_batch=data_batch,
                               outputs=outputs)
         self._iter += 1
@@ -180,7 +179,7 @@ class SampleReduceSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
             while done < iters:
                 for data_batch in self.dataloader:
                     self._train_iter(done, data_batch, self.runner.optim_wrapper,
-                                     self.algorithm_train_step)
+                                     self.algorithm.search_train_step)
                     done += 1
                     if done >= iters:
                         break
@@ -190,10 +189,6 @@ class SampleReduceSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
         self.last_reward = reward
         self.runner.message_hub.update_scalar('search/reward', reward)
         self.mutator.record(reward, step=self._epoch)
-
-    def algorithm_train_step(self, data_batch, optim_wrapper):
-        """The algorithm's single-path step, through the (DDP-)wrapped model for gradient sync."""
-        return self.algorithm.search_train_step(self.runner.model, data_batch, optim_wrapper)
 
     @torch.no_grad()
     def _evaluate_path(self, model=None) -> float:
@@ -227,9 +222,17 @@ class SampleReduceSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
 
     # --- results -----------------------------------------------------------------
     def _export(self) -> None:
+        import mmengine
+        derived = self.mutator.derive()
+        everyone = all_gather_object(derived) if get_world_size() > 1 else [derived]
+        if any(d != derived for d in everyone):
+            raise RuntimeError('search: the ranks derived different sub-networks; their search '
+                               'states diverged (plans are broadcast from rank 0: check that '
+                               'every rank runs the same config)')
         if not is_main_process():
             return
-        import mmengine
+        self.runner.logger.info(f'search: the derived sub-network is identical on all '
+                                f'{len(everyone)} rank(s)')
         fix_subnet = self.mutator.export(self.algorithm.architecture)
         out = osp.join(self.runner.work_dir, 'fix_subnet.yaml')
         mmengine.dump(fix_subnet, out)
@@ -241,3 +244,13 @@ class SampleReduceSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
         from .reduction_plot import plot_reduction_history
         plot_reduction_history(history, self.mutator.op_aliases, self.mutator.choice_names,
                                osp.join(self.runner.work_dir, 'reduction_history.png'))
+        from .genotype import GenotypeError, subnet_to_genotype
+        from .plot import plot_genotype
+        try:
+            genotype = subnet_to_genotype(fix_subnet)
+        except GenotypeError as err:  # not a DARTS cell space: no genotype drawing
+            self.runner.logger.info(f'search: no cell drawing ({err})')
+            return
+        mmengine.dump(dict(genotype=str(genotype)), osp.join(self.runner.work_dir,
+                                                             'genotype.json'))
+        plot_genotype(genotype, osp.join(self.runner.work_dir, 'cells.png'))

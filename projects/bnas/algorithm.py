@@ -43,3 +43,8 @@ class BNAS(SampleReduceAlgorithmMixin, Darts):
         if not isinstance(self.mutator, SampleReduceMutator):
             raise TypeError('BNAS needs a SampleReduceMutator (the performance-based reduction), '
                             f'got {type(self.mutator).__name__}')
+
+    def train_step(self, data, optim_wrapper):
+        """Darts's step, without the architecture batch's gradients on the weights
+        (see :meth:`~mmlean.nas.SampleReduceAlgorithmMixin.supernet_train_step`)."""
+        return self.supernet_train_step(self, data, optim_wrapper)

@@ -1,0 +1,80 @@
+"""The BNAS search end to end through tools/train.py: export, resume mid-reduction, two ranks."""
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+SEARCH = 'configs/bnas/bnas_xnor-w1a32_supernet-c16-l5_1xb64-search_digits.py'
+# the real digits search, shrunk: 1 warm-up epoch, 1-iteration paths, 64 images per split
+# (1 + 19 + 6 = 26 steps)
+TINY = f'''
+_base_ = ['{{root}}/{SEARCH}']
+train_dataloader = dict(dataset=dict(indices=64))
+train_cfg = dict(warmup_epochs=1, arch_start=0, sample_train_iters=1, calibrate_sample_num=32,
+                 mutator_dataloader=dict(dataset=dict(indices=-64)),
+                 eval_dataloader=dict(dataset=dict(indices=-64)))
+param_scheduler = dict(architecture=dict(T_max=26, end=26), mutator=dict(end=26))
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=-1), logger=dict(interval=50))
+'''
+
+
+def tiny_config(repo_root, tmp_path):
+    path = tmp_path / 'tiny_search.py'
+    path.write_text(TINY.replace('{root}', repo_root))
+    return str(path)
+
+
+def run(repo_root, *args, env=None):
+    full_env = dict(os.environ, OMP_NUM_THREADS='1', **(env or {}))
+    out = subprocess.run(list(args), cwd=repo_root, capture_output=True, text=True,
+                         env=full_env, timeout=1800)
+    assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-3000:])
+    return out
+
+
+def weights(path):
+    from mmlean.compat.checkpoint import safe_load
+    return safe_load(path)['state_dict']
+
+
+@pytest.mark.slow
+def test_search_exports_and_resumes_mid_reduction_bit_identically(repo_root, tmp_path):
+    import mmengine
+    import torch
+    config = tiny_config(repo_root, tmp_path)
+    straight = str(tmp_path / 'straight')
+    run(repo_root, sys.executable, 'tools/train.py', config, '--work-dir', straight)
+    for name in ('fix_subnet.yaml', 'reduction_history.json', 'reduction_history.png',
+                 'cells.png', 'epoch_26.pth'):
+        assert osp.exists(osp.join(straight, name)), name
+    history = mmengine.load(osp.join(straight, 'reduction_history.json'))['history']
+    assert len(history) == 7  # 8 candidates -> 1 per edge
+    # the search was stopped after step 11 (inside the third reduction round) and resumed
+    resumed = str(tmp_path / 'resumed')
+    os.makedirs(resumed)
+    shutil.copy(osp.join(straight, 'epoch_11.pth'), resumed)
+    state = weights(osp.join(resumed, 'epoch_11.pth'))
+    assert int(state['mutator.plan_position']) > 0  # mid-round
+    run(repo_root, sys.executable, 'tools/train.py', config, '--work-dir', resumed,
+        '--resume', osp.join(resumed, 'epoch_11.pth'))
+    assert mmengine.load(osp.join(resumed, 'fix_subnet.yaml')) == \
+        mmengine.load(osp.join(straight, 'fix_subnet.yaml'))
+    a, b = weights(osp.join(straight, 'epoch_26.pth')), weights(osp.join(resumed, 'epoch_26.pth'))
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.slow
+def test_two_gloo_processes_end_with_identical_choices(repo_root, tmp_path):
+    import mmengine
+    config = tiny_config(repo_root, tmp_path)
+    work = str(tmp_path / 'dist')
+    out = run(repo_root, 'bash', 'tools/dist_train.sh', config, '2', '--work-dir', work,
+              env=dict(PYTHON=sys.executable, PORT='29551'))
+    logs = out.stdout + out.stderr
+    assert 'identical on all 2 rank(s)' in logs
+    fix_subnet = mmengine.load(osp.join(work, 'fix_subnet.yaml'))
+    assert any(k.startswith('normal_n') for k in fix_subnet)
