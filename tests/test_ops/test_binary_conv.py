@@ -137,6 +137,9 @@ GROUPED_SHAPES = [
     (1, 17, 17, 16, 15, 13, 1, 6, 1, 17),  # 169 taps: the wide-counter path
     (1, 48, 24, 9, 7, 3, 1, 2, 2, 2),
     (2, 130, 18, 6, 6, 5, 2, 2, 1, 2),
+    (2, 16, 16, 5, 21, 5, 1, 4, 2, 16),    # wide rows: several pixels per vector
+    (1, 48, 48, 6, 21, 3, 2, 1, 1, 48),    # ... at stride 2
+    (1, 100, 100, 7, 17, 5, 2, 2, 1, 100),
     (1, 12, 24, 7, 7, 3, 1, 1, 1, 12),     # channel multiplier 2 (general path)
     (1, 65, 9, 8, 8, 3, 2, 2, 2, 1),       # dilated, no groups
     (1, 130, 16, 10, 9, 5, 1, 4, 2, 1),
@@ -191,7 +194,7 @@ for _ in range(24):  # grouped (depthwise too) and dilated
     cout = cin if groups == cin else groups * random.randint(1, 12)
     k = random.choice([1, 3, 5]); d = random.choice([1, 2]); stride = random.choice([1, 2])
     pad = random.randint(0, d * (k // 2)); n = random.randint(1, 2)
-    h = random.randint(max(1, d * (k - 1) + 1 - 2 * pad), 11); w = random.randint(1, 11)
+    h = random.randint(max(1, d * (k - 1) + 1 - 2 * pad), 11); w = random.randint(1, 23)
     if w + 2 * pad < d * (k - 1) + 1: w = d * (k - 1) + 1
     x = torch.randn(n, cin, h, w).contiguous(memory_format=torch.channels_last)
     wt = torch.randn(cout, cin // groups, k, k); thr = torch.randn(n) * 0.1

@@ -106,13 +106,19 @@ inline __attribute__((always_inline)) void pack_rows(const float* x, const float
                                                      int64_t begin, int64_t end,
                                                      uint64_t* xp) {
   const int64_t cin = p.groups * p.cin_g, gw = p.group_words();
+  const int64_t wp = p.wp(), plen = p.phase_len();
   for (int64_t r = begin; r < end; ++r) {
     const int64_t n = r / p.h, ih = r % p.h;
-    for (int64_t iw = 0; iw < p.w; ++iw) {
-      const float* v = x + ((n * p.h + ih) * p.w + iw) * cin;
-      uint64_t* o = xp + ((n * p.hp() + ih + p.pad) * p.wp() + iw + p.pad) * p.pix_words;
-      for (int64_t grp = 0; grp < p.groups; ++grp)
-        pack_pixel(v + grp * p.cin_g, p.cin_g, thr[n], p.words, p.pix_words, o + grp * gw);
+    uint64_t* row = xp + (n * p.hp() + ih + p.pad) * p.row_pixels() * p.pix_words;
+    for (int64_t phase = 0; phase < p.phases; ++phase) {  // padded columns c, stored at col
+      for (int64_t c = phase, col = phase * plen; c < wp; c += p.phases, ++col) {
+        const int64_t iw = c - p.pad;
+        if (iw < 0 || iw >= p.w) continue;
+        const float* v = x + ((n * p.h + ih) * p.w + iw) * cin;
+        uint64_t* o = row + col * p.pix_words;
+        for (int64_t grp = 0; grp < p.groups; ++grp)
+          pack_pixel(v + grp * p.cin_g, p.cin_g, thr[n], p.words, p.pix_words, o + grp * gw);
+      }
     }
   }
 }

@@ -14,18 +14,24 @@
 namespace mmlean {
 
 // The buffer pack_input writes from a channels_last float input of
-// groups * cin_g channels: words X[group][n][h + 2 pad][w + 2 pad][pix_words],
+// groups * cin_g channels: words X[group][n][h + 2 pad][column][pix_words],
 // bit j of word k of a group = (channel 64 k + j of the group < thr[n]).
 // Words past ceil(cin_g / 64) of a pixel are written 0; the zero border is
-// left as the buffer holds it.
+// left as the buffer holds it. With phases = s > 1, a row stores the padded
+// columns c = iw + pad in s runs of ceil(wp / s): column c at (c % s) *
+// phase_len() + c / s, so the inputs of consecutive outputs of a stride-s conv
+// at one tap are consecutive.
 struct PackLayout {
   int64_t n, h, w;
   int64_t groups, cin_g;
   int64_t words, pix_words;  // words holding channels / words per pixel
   int64_t pad;
+  int64_t phases = 1;
   int64_t hp() const { return h + 2 * pad; }
   int64_t wp() const { return w + 2 * pad; }
-  int64_t group_words() const { return n * hp() * wp() * pix_words; }
+  int64_t phase_len() const { return (wp() + phases - 1) / phases; }
+  int64_t row_pixels() const { return phases * phase_len(); }
+  int64_t group_words() const { return n * hp() * row_pixels() * pix_words; }
 };
 
 void pack_input(const float* x, const float* thr, const PackLayout& p, uint64_t* xp,
