@@ -134,7 +134,7 @@ GROUPED_SHAPES = [
     (1, 300, 300, 5, 6, 3, 1, 1, 1, 300),  # several 256/512-channel vectors
     (2, 64, 64, 4, 4, 1, 1, 0, 1, 64),     # 1x1 depthwise
     (1, 20, 20, 5, 5, 3, 1, 3, 1, 20),     # padding wider than the kernel
-    (1, 17, 17, 16, 15, 13, 1, 6, 1, 17),  # 169 taps: the wide-counter path
+    (1, 17, 17, 16, 30, 13, 1, 6, 1, 17),  # 169 taps: the wide-counter path
     (1, 48, 24, 9, 7, 3, 1, 2, 2, 2),
     (2, 130, 18, 6, 6, 5, 2, 2, 1, 2),
     (2, 16, 16, 5, 21, 5, 1, 4, 2, 16),    # wide rows: several pixels per vector

@@ -300,7 +300,11 @@ RowsFn rows_for(mmlean::CpuIsa isa) {
 // P = bits of the largest count (the number of taps)
 RowsFn pick_rows(int64_t kh, int64_t kw, mmlean::CpuIsa isa) {
   const int64_t taps = kh * kw;
-  if (taps > kMaxByteTaps) return dw_rows_scalar<16, 0>;
+  if (taps > kMaxByteTaps) {
+    TORCH_CHECK(isa == mmlean::CpuIsa::kScalar, "binary_conv2d: internal: ", taps,
+                " depthwise taps need the scalar path");
+    return dw_rows_scalar<16, 0>;
+  }
   if (kh == 3 && kw == 3) return rows_for<4, 3>(isa);
   if (kh == 5 && kw == 5) return rows_for<5, 5>(isa);
   switch (std::bit_width(static_cast<uint64_t>(taps))) {
@@ -338,6 +342,8 @@ void mmlean::depthwise_conv_cpu(const at::Tensor& input, const float* thr,
   g.wo = output.size(3);
   TORCH_CHECK(g.kh * g.kw <= kMaxTaps, "binary_conv2d: a depthwise kernel of ", g.kh, "x",
               g.kw, " taps is too large (at most ", kMaxTaps, " taps)");
+  // larger kernels than the byte counts hold run the scalar path
+  if (g.kh * g.kw > kMaxByteTaps) isa = CpuIsa::kScalar;
   const int64_t vw = vector_words(isa);
   g.words = (g.c + 63) / 64;
   g.group = vw % g.words == 0 ? vw / g.words : 1;
