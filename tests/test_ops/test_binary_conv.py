@@ -169,6 +169,22 @@ def test_ext_grouped_dilated_equals_reference(shape):
 
 
 @needs_ext
+@pytest.mark.parametrize('k', [5, 11])
+def test_ext_depthwise_extreme_counts(k):
+    """All taps agree (+taps) or all disagree (-taps): the largest counts the
+    depthwise counters hold, and exactly the taps inside at the border."""
+    c = 70
+    x = torch.ones(1, c, 13, 14)
+    weight = torch.ones(c, 1, k, k)
+    weight[::2] = -1
+    packed = bc.pack_binary_weight(weight, c)
+    got = bc.binary_conv2d(x, torch.zeros(1), packed, 1, k // 2, int_output=True)
+    expected = direct_reference(x, weight, torch.zeros(1), 1, k // 2, 1, c)
+    assert torch.equal(got.float(), expected)
+    assert got.abs().max().item() == k * k
+
+
+@needs_ext
 def test_random_shapes_all_isa_paths():
     """Every run-time ISA path (capped with MMLEAN_CPU_ISA) is exact."""
     import os
