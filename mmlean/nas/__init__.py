@@ -5,6 +5,7 @@ BNAS, CP-NAS, ABanditNAS and NAS-Count.
 Configs load it with ``custom_imports=dict(imports=['mmlean.nas'])``.
 """
 import mmlean.binary  # noqa: F401  (registers the binary convs the ops build by name)
+from mmlean.compat import mmrazor_darts as _mmrazor_darts  # noqa: E402
 from .algorithm import SampleReduceAlgorithmMixin
 from .backbone import BinaryDartsBackbone
 from .genotype import (BNAS_XNOR_1, GENOTYPES, PRIMITIVES, Genotype, GenotypeError,
@@ -20,6 +21,8 @@ from .params import count_parameters
 from .plot import plot_cell, plot_genotype
 from .reduction_plot import plot_reduction_history
 from .scorers import BaseReductionScorer, PerformanceLikelihoodScorer, softmax_over, ucb_bonus
+
+_mmrazor_darts.apply()
 
 __all__ = [
     'BinaryDartsBackbone', 'DartsAuxClsHead', 'BinaryDilConv', 'BinarySepConv', 'BinarySkipConnect',

@@ -5,6 +5,43 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmrazor.models.utils import add_prefix
 
 
+def weights_step(algorithm, model, data, wrapper) -> Dict:
+    """One weight update of ``algorithm`` on ``data``, forward through ``model``."""
+    with wrapper.optim_context(model):
+        batch = algorithm.data_preprocessor(data, True)
+        losses = model(batch['inputs'], batch['data_samples'], mode='loss')
+    parsed, log_vars = algorithm.parse_losses(losses)
+    wrapper.update_params(parsed)
+    return log_vars
+
+
+def first_order_darts_step(algorithm, model, data, optim_wrapper) -> Dict:
+    """DARTS's first-order alternating update (Liu et al., ICLR 2019, Sec. 2.3, xi = 0).
+
+    ``data = (train batch, architecture batch)``; ``optim_wrapper`` has
+    ``architecture`` (weights) and ``mutator`` (alpha/beta). Each backward also
+    reaches the other group's parameters: the weights' gradients from the
+    architecture batch are cleared before the weight step, and the alphas'
+    gradients from the training batch before the next architecture step, so
+    neither split leaks into the other's update and no gradient outlives its
+    step (mmrazor 1.0's ``Darts.train_step`` keeps both; :mod:`mmlean.compat`
+    routes it here).
+    """
+    if not isinstance(optim_wrapper, OptimWrapperDict) or 'mutator' not in optim_wrapper \
+            or 'architecture' not in optim_wrapper:
+        raise KeyError('an architecture step needs optim_wrapper entries "architecture" and '
+                       '"mutator" (mmrazor.SeparateOptimWrapperConstructor)')
+    train_data, arch_data = data
+    arch_wrapper = optim_wrapper['mutator']
+    arch_wrapper.zero_grad()
+    log_vars = add_prefix(weights_step(algorithm, model, arch_data, arch_wrapper), 'mutator')
+    weight_wrapper = optim_wrapper['architecture']
+    weight_wrapper.zero_grad()
+    log_vars.update(add_prefix(weights_step(algorithm, model, train_data, weight_wrapper),
+                               'supernet'))
+    return log_vars
+
+
 class SampleReduceAlgorithmMixin:
     """The training steps and the reward the search loop asks the algorithm for.
 
@@ -22,38 +59,11 @@ class SampleReduceAlgorithmMixin:
     """
 
     def supernet_train_step(self, model, data, optim_wrapper) -> Dict:
-        """One supernet iteration.
-
-        ``data = (train batch, architecture batch)`` with an ``OptimWrapperDict``
-        (``architecture``: weights, ``mutator``: alpha/beta): first-order DARTS
-        (Liu et al., ICLR 2019, Sec. 2.3 with xi = 0), as PC-DARTS trains. Each
-        backward also reaches the other group's parameters: the weights'
-        gradients from the architecture batch are cleared before the weight
-        step, and the alphas' gradients from the training batch before the next
-        architecture step, so neither split leaks into the other's update
-        (mmrazor 1.0's ``Darts.train_step`` keeps both) and no gradient outlives
-        its step (a resumed run starts from the same state).
-        Anything else: a weights-only step (:meth:`search_train_step`).
-        """
+        """One supernet iteration: :func:`first_order_darts_step` for a (train batch,
+        architecture batch) pair, else a weights-only step (:meth:`search_train_step`)."""
         if not isinstance(data, (tuple, list)):
             return self.search_train_step(model, data, optim_wrapper)
-        if not isinstance(optim_wrapper, OptimWrapperDict) or 'mutator' not in optim_wrapper:
-            raise KeyError('an architecture step needs optim_wrapper entries "architecture" and '
-                           '"mutator" (mmrazor.SeparateOptimWrapperConstructor)')
-        train_data, arch_data = data
-        arch_wrapper = optim_wrapper['mutator']
-        arch_wrapper.zero_grad()
-        with arch_wrapper.optim_context(model):
-            batch = self.data_preprocessor(arch_data, True)
-            losses = model(batch['inputs'], batch['data_samples'], mode='loss')
-        parsed, arch_log = self.parse_losses(losses)
-        arch_wrapper.update_params(parsed)
-        weight_wrapper = self.weight_optim_wrapper(optim_wrapper)
-        weight_wrapper.zero_grad()
-        log_vars = add_prefix(arch_log, 'mutator')
-        log_vars.update(add_prefix(self.search_train_step(model, train_data, weight_wrapper),
-                                   'supernet'))
-        return log_vars
+        return first_order_darts_step(self, model, data, optim_wrapper)
 
     @staticmethod
     def weight_optim_wrapper(optim_wrapper) -> OptimWrapper:
@@ -71,13 +81,7 @@ class SampleReduceAlgorithmMixin:
         ``model`` is the runner's model (a DDP wrapper in distributed runs, so
         the forward goes through it and gradients are synchronized).
         """
-        wrapper = self.weight_optim_wrapper(optim_wrapper)
-        with wrapper.optim_context(model):
-            data = self.data_preprocessor(data, True)
-            losses = model(data['inputs'], data['data_samples'], mode='loss')
-        parsed, log_vars = self.parse_losses(losses)
-        wrapper.update_params(parsed)
-        return log_vars
+        return weights_step(self, model, data, self.weight_optim_wrapper(optim_wrapper))
 
     def sample_reward(self, evaluate: Callable[..., float]) -> float:
         """Reward of the current single path: ``evaluate()`` is its validation accuracy."""

@@ -39,8 +39,15 @@ WARMUP, SAMPLE, BETWEEN = 'warmup', 'sample', 'between'
 
 
 def search_schedule(warmup_epochs: int, epochs_between: int, num_choices: int,
-                    round_length) -> List[tuple]:
-    """The step kinds of a whole search: ``[(kind, reduction index, index in phase), ...]``."""
+                    round_length, reduction: bool = True) -> List[tuple]:
+    """The step kinds of a whole search: ``[(kind, reduction index, index in phase), ...]``.
+
+    ``reduction=False`` gives the PC-DARTS baseline with the same number of
+    epochs: every step is a supernet epoch.
+    """
+    if not reduction:
+        total = len(search_schedule(warmup_epochs, epochs_between, num_choices, round_length))
+        return [(WARMUP, -1, i) for i in range(total)]
     steps = [(WARMUP, -1, i) for i in range(warmup_epochs)]
     for r, k in enumerate(range(num_choices, 1, -1)):
         steps += [(SAMPLE, r, j) for j in range(round_length(k))]
@@ -81,6 +88,9 @@ class SampleReduceSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
         calibrate_sample_num (int): training images used to recompute BN
             statistics of a sampled path (0: no recalibration). Defaults to 512.
         eval_max_iters (int, optional): cap on evaluation batches per sample.
+        reduction (bool): False turns the search into PC-DARTS with the same
+            number of epochs (all supernet epochs, alpha argmax at the end), the
+            baseline of ``tools/benchmark/nas_search.py``. Defaults to True.
     """
 
     def __init__(self, runner, dataloader: Union[Dict, DataLoader],
@@ -91,7 +101,7 @@ class SampleReduceSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
                  evaluator: Union[Dict, Sequence[Dict]] = dict(type='Accuracy', topk=(1, )),
                  reward_key: str = 'accuracy/top1', reward_scale: float = 0.01,
                  calibrate_sample_num: int = 512, eval_max_iters: Optional[int] = None,
-                 val_begin: int = 1, val_interval: int = 1) -> None:
+                 reduction: bool = True, val_begin: int = 1, val_interval: int = 1) -> None:
         algorithm = runner.model.module if is_model_wrapper(runner.model) else runner.model
         mutator = getattr(algorithm, 'mutator', None)
         if mutator is None or not hasattr(mutator, 'next_sample'):
@@ -103,7 +113,8 @@ class SampleReduceSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
             if int(value) < 0:
                 raise ValueError(f'SampleReduceSearchLoop: {name} must be >= 0, got {value}')
         self.schedule = search_schedule(int(warmup_epochs), int(epochs_between),
-                                        len(mutator.choice_names), mutator.round_length)
+                                        len(mutator.choice_names), mutator.round_length,
+                                        reduction)
         # no regular validation: sampled paths are evaluated by the loop itself
         super().__init__(runner, dataloader, len(self.schedule), val_begin=len(self.schedule) + 1,
                          val_interval=val_interval)

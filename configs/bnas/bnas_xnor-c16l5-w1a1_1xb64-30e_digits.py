@@ -1,0 +1,15 @@
+# 1-bit (W1A1) twin of bnas_xnor-c16l5-w1a32_1xb64-30e_digits.py: XNOR convs that binarize
+# their input too (sign(x - mean), clipped STE) and the CP-NAS binary separable design
+# (binary dw -> BN -> binary 1x1 -> BN, no ReLU), as the W1A1 CIFAR-10 configs. This is the
+# network that deploys to mmlean's bit-packed engine (tools/deployment/binary_deploy.py).
+_base_ = ['./bnas_xnor-c16l5-w1a32_1xb64-30e_digits.py']
+conv_cfg = dict(type='XNORConv2d', binary_activation=True)
+op_design = 'cpnas'
+model = dict(cfg=dict(backbone=dict(
+    conv_cfg=conv_cfg,
+    mutable_cfg=dict(candidates=dict(
+        skip_connect=dict(conv_cfg=conv_cfg),
+        sep_conv_3x3=dict(conv_cfg=conv_cfg, design=op_design),
+        sep_conv_5x5=dict(conv_cfg=conv_cfg, design=op_design),
+        dil_conv_3x3=dict(conv_cfg=conv_cfg, design=op_design),
+        dil_conv_5x5=dict(conv_cfg=conv_cfg, design=op_design))))))
