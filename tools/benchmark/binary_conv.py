@@ -8,9 +8,12 @@ the baseline) and mmlean's binary conv (``PackedBinaryConv2d``: per-sample
 mean, packing the float input, XNOR-popcount conv and the fused scale/BN
 epilogue, all included). Prints min and median, the ratios (computed on the
 minimum) and the ISA path; ``--e2e`` adds a whole binary ResNet-18 against its
-FP32 twin and the deploy file sizes.
+FP32 twin and the deploy file sizes. The depthwise suite times the binary
+depthwise convs of binarized DARTS operations (3x3 and 5x5, dilation 1 and 2)
+against torch's FP32 depthwise conv (``groups=C``, NCHW and channels_last).
 
     python tools/benchmark/binary_conv.py [--threads 1 2] [--isa native avx2] [--e2e]
+        [--suites dense depthwise]
 """
 import argparse
 import io
@@ -29,6 +32,13 @@ from mmlean.utils.benchmark import timeit
 SHAPES = [  # (cin, cout, hw_in, stride)
     (64, 64, 56, 1), (128, 128, 28, 1), (256, 256, 14, 1), (512, 512, 7, 1),
     (64, 128, 56, 2), (128, 256, 28, 2), (256, 512, 14, 2),
+]
+
+
+DW_SHAPES = [  # (channels, hw_in, kernel, dilation, stride)
+    (64, 56, 3, 1, 1), (64, 56, 3, 2, 1), (64, 56, 5, 1, 1), (64, 56, 5, 2, 1),
+    (128, 28, 3, 1, 1), (128, 28, 3, 2, 1), (128, 28, 5, 1, 1), (128, 28, 5, 2, 1),
+    (256, 14, 3, 1, 1), (256, 14, 5, 2, 1), (128, 28, 3, 1, 2), (128, 28, 5, 1, 2),
 ]
 
 
@@ -85,6 +95,47 @@ def bench_layers(reps, threads):
                              speedup_vs_fp32=fp_best / mins['binary'],
                              speedup_vs_int8=int8_best / mins['binary']))
     return rows
+
+
+def bench_depthwise(reps, threads):
+    from mmlean.binary import PackedBinaryConv2d
+    torch.set_num_threads(threads)
+    rows = []
+    with torch.no_grad():
+        for c, hw, k, dil, stride in DW_SHAPES:
+            g = torch.Generator().manual_seed(0)
+            x = torch.randn(1, c, hw, hw, generator=g)
+            w = torch.randn(c, 1, k, k, generator=g)
+            b = torch.randn(c, generator=g)
+            pad = dil * (k // 2)
+            fp = nn.Conv2d(c, c, k, stride, pad, dilation=dil, groups=c).eval()
+            fp.weight.copy_(w)
+            fp.bias.copy_(b)
+            fp_cl = nn.Conv2d(c, c, k, stride, pad, dilation=dil, groups=c).eval().to(
+                memory_format=torch.channels_last)
+            fp_cl.load_state_dict(fp.state_dict())
+            x_cl = x.contiguous(memory_format=torch.channels_last)
+            binary = PackedBinaryConv2d(w, torch.rand(c) + 0.5, b, stride, pad,
+                                        dilation=dil, groups=c)
+            times = timeit({'fp32_nchw': lambda: fp(x), 'fp32_cl': lambda: fp_cl(x_cl),
+                            'binary': lambda: binary(x_cl)}, reps)
+            mins = {k_: min(v) * 1e6 for k_, v in times.items()}
+            meds = {k_: statistics.median(v) * 1e6 for k_, v in times.items()}
+            rows.append(dict(shape=f'dw{k}x{k} d{dil} {c}ch {hw}x{hw} s{stride}',
+                             threads=threads, min_us=mins, median_us=meds,
+                             speedup_vs_fp32=min(mins['fp32_nchw'], mins['fp32_cl']) /
+                             mins['binary']))
+    return rows
+
+
+def print_depthwise_rows(rows, isa):
+    print(f'\nbinary depthwise conv, ISA path: {isa}, threads: {rows[0]["threads"]} '
+          '(microseconds, min / median)')
+    print(f'{"shape":<30}{"fp32 nchw":>14}{"fp32 cl":>14}{"binary":>14}{"x fp32":>8}')
+    for r in rows:
+        cell = lambda k: f'{r["min_us"][k]:.0f}/{r["median_us"][k]:.0f}'  # noqa: E731
+        print(f'{r["shape"]:<30}{cell("fp32_nchw"):>14}{cell("fp32_cl"):>14}'
+              f'{cell("binary"):>14}{r["speedup_vs_fp32"]:>7.2f}x')
 
 
 def print_rows(rows, isa):
@@ -158,6 +209,8 @@ def main():
                         "'avx2', 'scalar' (each in its own process)")
     parser.add_argument('--reps', type=int, default=30)
     parser.add_argument('--e2e', action='store_true', help='also a whole ResNet-18')
+    parser.add_argument('--suites', nargs='+', default=['dense', 'depthwise'],
+                        choices=['dense', 'depthwise'], help='layer suites to time')
     parser.add_argument('--json', help='write all results to this file')
     parser.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -165,9 +218,12 @@ def main():
     if args.child:  # one ISA path, results as json on stdout's last line
         import mmlean  # noqa: F401
         from mmlean.ops import cpu_isa
-        out = dict(isa=cpu_isa(), rows=[])
+        out = dict(isa=cpu_isa(), rows=[], depthwise=[])
         for t in args.threads:
-            out['rows'] += bench_layers(args.reps, t)
+            if 'dense' in args.suites:
+                out['rows'] += bench_layers(args.reps, t)
+            if 'depthwise' in args.suites:
+                out['depthwise'] += bench_depthwise(args.reps, t)
         print(json.dumps(out))
         return
 
@@ -175,20 +231,25 @@ def main():
     print(f'torch {torch.__version__}; CPU flags: ' + ' '.join(
         f for f in ('avx2', 'avx512f', 'avx512_vpopcntdq', 'avx512_vnni')
         if f in open('/proc/cpuinfo').read()))
-    results = dict(layers={})
+    results = dict(layers={}, depthwise={})
     for isa in args.isa:
         env = dict(os.environ)
         if isa != 'native':
             env['MMLEAN_CPU_ISA'] = isa
         cmd = [sys.executable, __file__, '--child', '--reps', str(args.reps),
-               '--threads', *map(str, args.threads)]
+               '--threads', *map(str, args.threads), '--suites', *args.suites]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if proc.returncode != 0:
             sys.exit(f'benchmark for ISA {isa!r} failed:\n{proc.stderr[-3000:]}')
         res = json.loads(proc.stdout.strip().splitlines()[-1])
         results['layers'][res['isa']] = res['rows']
+        results['depthwise'][res['isa']] = res['depthwise']
         for t in args.threads:
-            print_rows([r for r in res['rows'] if r['threads'] == t], res['isa'])
+            if res['rows']:
+                print_rows([r for r in res['rows'] if r['threads'] == t], res['isa'])
+            if res['depthwise']:
+                print_depthwise_rows([r for r in res['depthwise'] if r['threads'] == t],
+                                     res['isa'])
     if args.e2e:
         results['e2e'] = bench_e2e(max(10, args.reps // 2))
     if args.json:
