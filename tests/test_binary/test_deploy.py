@@ -8,7 +8,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmlean.binary import (BinaryConv2d, PackedBinaryConv2d, RBNNConv2d,
-                           UnsupportedLayerError, convert_to_deploy)
+                           UnsupportedLayerError, XNORConv2d, convert_to_deploy)
 
 
 def random_case(rng):
@@ -259,3 +259,30 @@ def test_deploy_binary_darts_cell(fuse_bn):
         assert torch.allclose(model.dil_pw.scale, model.dil_pw.scale[0].expand(48))
     tol = 1e-3 if fuse_bn else 1e-4  # BN folding changes float rounding only
     assert (dep - sim).abs().max().item() <= tol
+
+
+@pytest.mark.parametrize('conv_cls', [BinaryConv2d, RBNNConv2d, XNORConv2d])
+def test_deploy_grouped_dilated_binary_convs(conv_cls):
+    """The training-side classes with groups and dilation, end to end."""
+    torch.manual_seed(0)
+    kwargs = dict(bias=False, binary_activation=True)
+    model = nn.Sequential(
+        nn.Conv2d(3, 40, 3, padding=1), nn.ReLU(),
+        conv_cls(40, 40, 3, padding=2, dilation=2, groups=40, **kwargs),
+        conv_cls(40, 40, 1, **kwargs), nn.BatchNorm2d(40), nn.ReLU(),
+        conv_cls(40, 40, 5, stride=2, padding=2, groups=40, **kwargs),
+        conv_cls(40, 24, 3, padding=1, groups=4, **kwargs), nn.BatchNorm2d(24))
+    for m in model.modules():
+        if isinstance(m, RBNNConv2d):
+            m.update_rotation()
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+    model.eval()
+    x = torch.randn(2, 3, 14, 13)
+    with torch.no_grad():
+        sim = model(x)
+        names = convert_to_deploy(model, sample=x[:1])
+        dep = model(x)
+    assert len(names) == 4 and model[2].groups == 40 and model[2].dilation == 2
+    assert (dep - sim).abs().max().item() <= 1e-3  # BN folding changes rounding only
