@@ -10,7 +10,6 @@ Environment switches (mmcv's pattern):
 import glob
 import os
 import os.path as osp
-
 from setuptools import find_packages, setup
 
 ROOT = osp.dirname(osp.abspath(__file__))

@@ -5,8 +5,8 @@ Importing mmlean applies :mod:`mmlean.compat` once (the fixes that make the
 torch and mmengine; method code lives in ``mmlean.projects.<method>`` and is
 loaded by configs through ``custom_imports``.
 """
-from .version import __version__, version_info
 from . import compat
+from .version import __version__, version_info
 
 compat.apply_all()
 

@@ -3,8 +3,8 @@
 Shared by RBNN and the binarized NAS methods (BNAS, CP-NAS).
 """
 from .conv import BinaryConv2d, RBNNConv2d, XNORConv2d, standardize_per_sample
-from .rotation import (bi_rotation, bi_rotation_step, get_ab, random_orthogonal,
-                       rotate, rotation_objective)
+from .rotation import (bi_rotation, bi_rotation_step, get_ab, random_orthogonal, rotate,
+                       rotation_objective)
 from .sign import SignSTE, TrainingAwareSign, XNORSign, binary_sign, rbnn_k_t
 
 __all__ = [
@@ -14,8 +14,8 @@ __all__ = [
     'rbnn_k_t'
 ]
 
-from .deploy import (PackedBinaryConv2d, UnsupportedLayerError,  # noqa: E402
-                     convert_to_deploy, load_deploy, save_deploy)
+from .deploy import (PackedBinaryConv2d, UnsupportedLayerError, convert_to_deploy,  # noqa: E402
+                     load_deploy, save_deploy)
 
 __all__ += ['PackedBinaryConv2d', 'UnsupportedLayerError', 'convert_to_deploy',
             'save_deploy', 'load_deploy']

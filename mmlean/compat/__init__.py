@@ -15,8 +15,7 @@ no-op. The fixes:
 * :mod:`.distributed` -- ``--launcher pytorch`` on machines without CUDA.
 * :mod:`.numpy_aliases` -- ``np.bool8`` on numpy 2.
 """
-from . import (atomic_write, checkpoint, distributed, mmagic_compat, mmrazor_compat,
-               numpy_aliases)
+from . import atomic_write, checkpoint, distributed, mmagic_compat, mmrazor_compat, numpy_aliases
 
 _APPLIED = {}
 

@@ -22,8 +22,8 @@ class AlbumentationsMissing(ImportError):
 
 
 def _make_stand_in(name: str) -> types.ModuleType:
-    from mmcv.transforms import BaseTransform
     from mmagic.registry import TRANSFORMS
+    from mmcv.transforms import BaseTransform
 
     module = types.ModuleType(name)
     module.__doc__ = 'Stand-in installed by mmlean.compat.mmagic_compat.'
@@ -35,7 +35,7 @@ def _make_stand_in(name: str) -> types.ModuleType:
 
     for cls_name in ALBU_TRANSFORMS:
         cls = type(cls_name, (BaseTransform, ), {'__init__': __init__, 'transform': None,
-                                                  '__module__': name})
+                                                 '__module__': name})
         TRANSFORMS.register_module(module=cls)
         setattr(module, cls_name, cls)
     module.__all__ = list(ALBU_TRANSFORMS)

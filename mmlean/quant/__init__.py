@@ -7,10 +7,11 @@ sub-byte storage, and the integer kernels' export helpers in
 """
 from .conv import QuantConv2d
 from .packing import pack_codes, packed_nbytes, unpack_codes
-from .quantizers import (SUPPORTED_BITS, MaxAbsWeightQuantizer, PAMSActQuantizer,
-                         check_bits, qmax_for_bits, quantize_weight_maxabs, round_ste)
+from .quantizers import (SUPPORTED_BITS, MaxAbsWeightQuantizer, PAMSActQuantizer, check_bits,
+                         qmax_for_bits, quantize_weight_maxabs, round_ste)
 
 __all__ = [
     'SUPPORTED_BITS', 'check_bits', 'qmax_for_bits', 'round_ste', 'quantize_weight_maxabs',
-    'MaxAbsWeightQuantizer', 'PAMSActQuantizer', 'QuantConv2d', 'pack_codes', 'unpack_codes', 'packed_nbytes'
+    'MaxAbsWeightQuantizer', 'PAMSActQuantizer', 'QuantConv2d', 'pack_codes', 'unpack_codes',
+    'packed_nbytes'
 ]

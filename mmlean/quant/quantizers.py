@@ -133,4 +133,3 @@ class PAMSActQuantizer(nn.Module):
 
     def extra_repr(self):
         return f'bits={self.bits}, alpha={float(self.alpha.detach()):.4g}'
-

@@ -43,7 +43,8 @@ def collect_env(short: bool = False) -> 'OrderedDict[str, str]':
         env['mmlean._ext'] = (f'built, CUDA kernels: {ext.built_with_cuda()}, '
                               f'CPU path: {ext.cpu_isa()} '
                               f'(CPU supports {ext.cpu_isa_detected()})')
-    env['mmlean.compat'] = ', '.join(k for k, v in mmlean.compat.applied().items() if v) or 'nothing needed'
+    env['mmlean.compat'] = (', '.join(k for k, v in mmlean.compat.applied().items() if v)
+                            or 'nothing needed')
     if not short:
         env['torch threads'] = str(torch.get_num_threads())
         env['torch config'] = torch.__config__.show()

@@ -5,9 +5,9 @@ Used by tools/train.py and tools/test.py: a missing config, a failing
 dataset path that does not exist is reported naming the file, the field and
 what was expected, instead of failing deep inside a run.
 """
-import logging
 import difflib
 import importlib
+import logging
 import os.path as osp
 from typing import Any, Dict, Iterator, Optional, Tuple
 

@@ -5,8 +5,9 @@ prefix, so it cannot load another package's extension; this is the same
 function for the ``mmlean.`` prefix. Unlike mmcv, a missing extension is not
 an error: every op has a pure-PyTorch reference that runs instead.
 """
-import logging
 import importlib
+import importlib.util
+import logging
 import os
 from types import ModuleType
 from typing import Optional, Sequence

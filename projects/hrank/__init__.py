@@ -6,7 +6,6 @@ Importing this package registers :class:`HRank` (mmrazor MODELS),
 import mmlean.datasets  # noqa: F401
 import mmlean.engine  # noqa: F401
 import mmlean.models  # noqa: F401
-
 from .algorithm import HRank, load_pruned
 from .compress_rate import parse_compress_rate, rates_for_layers
 from .hooks import HRankHook

@@ -9,10 +9,8 @@ from mmrazor.models.algorithms import BaseAlgorithm
 from mmrazor.registry import MODELS
 
 from mmlean.utils.algorithm import classifier_defaults
-
 from .compress_rate import rates_for_units
-from .pruning import (apply_masks, plan_groups, prune_physically,
-                      resolve_targets, select_channels)
+from .pruning import apply_masks, plan_groups, prune_physically, resolve_targets, select_channels
 from .ranks import load_ranks
 from .units import prune_units
 

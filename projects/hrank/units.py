@@ -73,7 +73,8 @@ def cifar_vgg_units(backbone, prefix: str) -> List[PruneUnit]:
     units = []
     for n, i in enumerate(convs):
         last = n == len(convs) - 1
-        units.append(PruneUnit(_prefix(prefix, f'features.{i}'), _prefix(prefix, f'features.{i + 2}'),
+        units.append(PruneUnit(_prefix(prefix, f'features.{i}'),
+                               _prefix(prefix, f'features.{i + 2}'),
                                prunable=not last,
                                reason='the last conv is never pruned in HRank' if last else ''))
     return units
@@ -183,8 +184,7 @@ def prune_units(model: nn.Module, backbone_path: str = 'backbone',
     """
     from mmpretrain.models.backbones import ResNet as PretrainResNet
 
-    from mmlean.models.backbones import (CIFARDenseNet, CIFARGoogLeNet, CIFARResNet,
-                                         CIFARVGG)
+    from mmlean.models.backbones import CIFARVGG, CIFARDenseNet, CIFARGoogLeNet, CIFARResNet
     backbone = model.get_submodule(backbone_path) if backbone_path else model
     if isinstance(backbone, CIFARResNet):
         return cifar_resnet_units(backbone, backbone_path)

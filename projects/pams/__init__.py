@@ -4,15 +4,15 @@ Importing this package registers :class:`PAMS` (mmagic MODELS),
 :class:`PAMSCalibrationHook` (mmengine HOOKS) and mmlean's quantizers
 (:mod:`mmlean.quant`, mmengine MODELS).
 """
-import mmlean.engine  # noqa: F401
-import mmlean.quant  # noqa: F401
 import mmrazor.models  # noqa: F401  (registers ATLoss and the recorders)
 
+import mmlean.engine  # noqa: F401
+import mmlean.quant  # noqa: F401
 from .checkpoint import CheckpointMismatchError, generator_state, load_fp_into
 from .hooks import PAMSCalibrationHook
 from .model import PAMS
-from .quantize_arch import (PAMSRDB, PAMSResidualBlock, act_quantizers, quantize_edsr,
-                            quantize_rdn, quantize_sr_generator, set_calibrating)
+from .quantize_arch import (PAMSRDB, PAMSResidualBlock, act_quantizers, quantize_edsr, quantize_rdn,
+                            quantize_sr_generator, set_calibrating)
 
 __all__ = [
     'PAMS', 'PAMSCalibrationHook', 'PAMSResidualBlock', 'PAMSRDB', 'quantize_edsr',

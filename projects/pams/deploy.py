@@ -92,7 +92,8 @@ class Int8EDSR(nn.Module):
                 mid = clamp_codes(mid)  # zero point 128 clamped at 127 levels for free
             h = conv2(mid)
             if rs != 1:  # the codes are quant_out's; give them its step
-                h = torch._make_per_tensor_quantized_tensor(h.int_repr(), out_scale, h.q_zero_point())
+                h = torch._make_per_tensor_quantized_tensor(h.int_repr(), out_scale,
+                                                            h.q_zero_point())
             if add_scale is None:
                 body = h.dequantize() + q.dequantize()
             else:

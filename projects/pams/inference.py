@@ -36,13 +36,17 @@ def test_pairs(cfg) -> List[Tuple[str, np.ndarray, np.ndarray]]:
                   for k in ('img_path', 'gt_path'))
         pairs.append((osp.splitext(osp.basename(info['gt_path']))[0], lr, gt))
     if not pairs:
-        raise FileNotFoundError(f'the test set of the config ({loader.dataset.get("data_root")}) is empty')
+        raise FileNotFoundError(
+            f'the test set of the config ({loader.dataset.get("data_root")}) is empty')
     return pairs
 
 
 @torch.no_grad()
 def super_resolve(net, lr: np.ndarray) -> np.ndarray:
-    """Apply an SR generator (inputs in [0, 1], as mmagic's SR preprocessor) to an RGB uint8 image."""
+    """Apply an SR generator to an RGB uint8 image.
+
+    The generator gets inputs in [0, 1], as mmagic's SR preprocessor gives them.
+    """
     x = torch.from_numpy(lr).permute(2, 0, 1)[None].float() / 255
     y = net(x)[0].clamp(0, 1).permute(1, 2, 0).numpy()
     return np.round(y * 255).astype(np.uint8)

@@ -63,8 +63,8 @@ class PAMS(BaseEditModel):
         quantize_sr_generator(self.generator, self.bits, quantize_all_conv_inputs)
         teacher.requires_grad_(False)
         self.teacher = teacher.eval()
-        self.skt_loss = (RAZOR_MODELS.build(dict(skt_loss, _scope_=skt_loss.get('_scope_', 'mmrazor')))
-                         if skt_loss else None)
+        self.skt_loss = (RAZOR_MODELS.build(
+            dict(skt_loss, _scope_=skt_loss.get('_scope_', 'mmrazor'))) if skt_loss else None)
         self._student_feat = ModuleInputsRecorder(self.feature_name)
         self._student_feat.initialize(self.generator)
         self._teacher_feat = ModuleInputsRecorder(self.feature_name)

@@ -76,7 +76,8 @@ def quantize_edsr(net: EDSRNet, bits: int, quantize_all_conv_inputs: bool = True
     check_bits(bits)
     for i, block in enumerate(net.body):
         if not isinstance(block, ResidualBlockNoBN):
-            raise TypeError(f'EDSRNet.body[{i}] is {type(block).__name__}, expected ResidualBlockNoBN')
+            raise TypeError(
+                f'EDSRNet.body[{i}] is {type(block).__name__}, expected ResidualBlockNoBN')
         net.body[i] = PAMSResidualBlock(block, bits, quantize_all_conv_inputs)
     return net
 

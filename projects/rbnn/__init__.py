@@ -7,7 +7,6 @@ datasets (mmpretrain registries).
 import mmlean.datasets  # noqa: F401
 import mmlean.engine  # noqa: F401
 import mmlean.models  # noqa: F401
-
 from .algorithm import RBNN, binarize_convs
 from .hooks import RBNNHook
 

@@ -95,7 +95,8 @@ def load_tinyperson_json(path):
         if ann['image_id'] not in img_ids:
             _fail(path, where, 'image_id', 'must name an entry of images', ann['image_id'])
         if ann['category_id'] not in cat_ids:
-            _fail(path, where, 'category_id', f'must be one of {sorted(cat_ids)}', ann['category_id'])
+            _fail(path, where, 'category_id', f'must be one of {sorted(cat_ids)}',
+                  ann['category_id'])
         bbox = ann['bbox']
         if (not isinstance(bbox, (list, tuple)) or len(bbox) != 4
                 or not all(isinstance(v, Number) for v in bbox) or bbox[2] < 0 or bbox[3] < 0):

@@ -65,14 +65,16 @@ class TinyPersonDataset(CocoDataset):
                         seg_map_path=None, ori_img_id=originals.get(img['file_name'], img['id']))
             corner = img.get('corner')
             if corner is not None or self.tile_cfg is None:
-                data_list.append(dict(base, img_id=img['id'], height=img['height'], width=img['width'],
+                data_list.append(dict(base, img_id=img['id'], height=img['height'],
+                                      width=img['width'],
                                       tile_corner=list(corner) if corner is not None else None,
                                       instances=instances))
                 continue
             boxes = [i['bbox'] for i in instances]
             for window in tile_windows(img['width'], img['height'], self.tile_cfg['size'],
                                        self.tile_cfg.get('overlap', (100, 100))):
-                clipped, keep = clip_boxes_to_tile(boxes, window, self.tile_cfg.get('keep_ratio', 0.7))
+                clipped, keep = clip_boxes_to_tile(boxes, window,
+                                                   self.tile_cfg.get('keep_ratio', 0.7))
                 tile_instances = [dict(instances[k], bbox=[float(v) for v in box])
                                   for box, k in zip(clipped, keep)]
                 data_list.append(dict(base, img_id=next_id, height=window[3] - window[1],
@@ -92,8 +94,10 @@ class TinyPersonDataset(CocoDataset):
             ignore = is_ignore_region(ann, self.ignore_uncertain)
             if ignore and self.drop_ignore:
                 continue
-            instances.append(dict(bbox=[x, y, x + w, y + h], bbox_label=self.cat2label[ann['category_id']],
-                                  ignore_flag=int(ignore), uncertain=bool(ann.get('uncertain', False)),
+            instances.append(dict(bbox=[x, y, x + w, y + h],
+                                  bbox_label=self.cat2label[ann['category_id']],
+                                  ignore_flag=int(ignore),
+                                  uncertain=bool(ann.get('uncertain', False)),
                                   logo=bool(ann.get('logo', False))))
         return instances
 

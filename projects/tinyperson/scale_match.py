@@ -30,7 +30,8 @@ def object_sizes_from_json(path):
         try:
             w, h = float(ann['bbox'][2]), float(ann['bbox'][3])
         except (KeyError, IndexError, TypeError, ValueError):
-            raise ValueError(f"{path}: annotations[{i}]: field 'bbox' must be [x, y, w, h]") from None
+            raise ValueError(
+                f"{path}: annotations[{i}]: field 'bbox' must be [x, y, w, h]") from None
         if w > 0 and h > 0:
             sizes.append(np.sqrt(w * h))
     if not sizes:

@@ -62,7 +62,8 @@ def cut_coco(coco, tile_size=(640, 512), overlap=(50, 50), keep_ratio=0.7):
     images, annotations = [], []
     for img in coco['images']:
         anns = anns_by_img.get(img['id'], [])
-        xyxy = [[a['bbox'][0], a['bbox'][1], a['bbox'][0] + a['bbox'][2], a['bbox'][1] + a['bbox'][3]]
+        xyxy = [[a['bbox'][0], a['bbox'][1],
+                 a['bbox'][0] + a['bbox'][2], a['bbox'][1] + a['bbox'][3]]
                 for a in anns]
         for window in tile_windows(img['width'], img['height'], tile_size, overlap):
             tile_id = len(images) + 1

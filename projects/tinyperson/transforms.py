@@ -125,5 +125,6 @@ class ScaleMatchResize(BaseTransform):
         return results
 
     def __repr__(self):
-        return (f'{self.__class__.__name__}(mode={self.mode!r}, target_ann_file={self.target_ann_file!r}, '
+        return (f'{self.__class__.__name__}(mode={self.mode!r}, '
+                f'target_ann_file={self.target_ann_file!r}, '
                 f'source_ann_file={self.source_ann_file!r}, default_scale={self.default_scale})')

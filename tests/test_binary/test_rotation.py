@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from mmlean.binary import (bi_rotation, bi_rotation_step, binary_sign, get_ab,
-                           random_orthogonal, rotate, rotation_objective)
+from mmlean.binary import (bi_rotation, bi_rotation_step, binary_sign, get_ab, random_orthogonal,
+                           rotate, rotation_objective)
 
 
 @pytest.mark.parametrize('n,expected', [(576, (24, 24)), (1152, (32, 36)), (64, (8, 8)),

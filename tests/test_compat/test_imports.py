@@ -31,6 +31,7 @@ def test_numpy_alias_only_added_when_missing():
     import numpy as np
 
     from mmlean.compat import numpy_aliases
+
     # numpy 1.x here: bool8 exists, nothing to do
     assert numpy_aliases.apply(np) is False
     numpy2 = types.ModuleType('fake_numpy2')  # numpy 2 has bool_ but no bool8
@@ -42,9 +43,10 @@ def test_numpy_alias_only_added_when_missing():
 
 def test_mmcls_alias_serves_mmpretrain_objects():
     pytest.importorskip('mmpretrain')
-    import mmlean  # noqa: F401
-    from mmcls.structures import ClsDataSample
+    import mmlean  # noqa: F401  (first: it installs the mmcls alias)
+    # isort: split
     from mmcls.datasets.transforms import PackClsInputs
+    from mmcls.structures import ClsDataSample
     from mmpretrain.datasets.transforms import PackInputs
     from mmpretrain.structures import DataSample
     assert ClsDataSample is DataSample

@@ -17,7 +17,8 @@ def test_writes_paired_hr_and_bicubic_lr(tmp_path):
     finally:
         sys.path.pop(0)
     out = tmp_path / 'sr'
-    assert skimage_sr.main(['--out', str(out), '--scale', '2', '--sub-size', '96', '--step', '240']) == 0
+    assert skimage_sr.main(
+        ['--out', str(out), '--scale', '2', '--sub-size', '96', '--step', '240']) == 0
     gts = sorted(p.name for p in (out / 'train' / 'GT').iterdir())
     assert gts and gts == sorted(p.name for p in (out / 'train' / 'LRbicx2').iterdir())
     gt = cv2.imread(str(out / 'train' / 'GT' / gts[0]))
@@ -32,7 +33,8 @@ def test_writes_paired_hr_and_bicubic_lr(tmp_path):
         assert hr.shape[0] % 12 == 0 and hr.shape[1] % 12 == 0
         assert lr.shape[:2] == (hr.shape[0] // 2, hr.shape[1] // 2)
         photo = skimage_sr.load_photo(name)
-        assert np.array_equal(hr[..., ::-1], photo[:hr.shape[0], :hr.shape[1]])  # RGB on disk as BGR
+        # RGB on disk as BGR
+        assert np.array_equal(hr[..., ::-1], photo[:hr.shape[0], :hr.shape[1]])
 
 
 def test_sub_size_must_divide_by_scale(tmp_path, capsys):

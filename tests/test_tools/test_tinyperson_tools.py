@@ -11,7 +11,7 @@ pytest.importorskip('sahi')
 def test_synthetic_set_and_cut(run_python, tmp_path):
     from mmlean.projects.tinyperson.annotations import load_tinyperson_json
     out = run_python('tools/dataset_converters/synthetic_tinyperson.py', '--out', str(tmp_path),
-              '--train', '8', '--test', '1')
+                     '--train', '8', '--test', '1')
     assert out.returncode == 0, out.stderr[-2000:]
     path = tmp_path / 'annotations' / 'task' / 'tiny_set_train_all.json'
     coco = load_tinyperson_json(str(path))
@@ -25,14 +25,17 @@ def test_synthetic_set_and_cut(run_python, tmp_path):
     for img in coco['images']:
         assert osp.isfile(tmp_path / 'train' / img['file_name'])
     dst = tmp_path / 'corner.json'
-    out = run_python('tools/dataset_converters/tinyperson_cut.py', str(path), str(dst), '--tile', '160', '128',
-              '--overlap', '20', '20')
+    out = run_python('tools/dataset_converters/tinyperson_cut.py', str(path), str(dst),
+                     '--tile', '160', '128', '--overlap', '20', '20')
     assert out.returncode == 0, out.stderr[-2000:]
     cut = load_tinyperson_json(str(dst))
     assert cut['old_images'] == coco['images'] and all('corner' in im for im in cut['images'])
-    out = run_python('tools/dataset_converters/tinyperson_cut.py', str(dst), str(tmp_path / 'again.json'))
+    out = run_python('tools/dataset_converters/tinyperson_cut.py', str(dst),
+                     str(tmp_path / 'again.json'))
     assert out.returncode != 0 and 'already a tile' in out.stderr
     bad = tmp_path / 'bad.json'
     bad.write_text(json.dumps(dict(images=[], annotations=[dict(id=1)], categories=[dict(id=1)])))
-    out = run_python('tools/dataset_converters/tinyperson_cut.py', str(bad), str(tmp_path / 'x.json'))
-    assert out.returncode != 0 and 'bad.json' in out.stderr and "'image_id' is missing" in out.stderr
+    out = run_python('tools/dataset_converters/tinyperson_cut.py', str(bad),
+                     str(tmp_path / 'x.json'))
+    assert (out.returncode != 0 and 'bad.json' in out.stderr
+            and "'image_id' is missing" in out.stderr)

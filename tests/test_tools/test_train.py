@@ -42,7 +42,8 @@ def test_dist_train_two_cpu_processes(repo_root, tmp_path):
     assert osp.exists(osp.join(work, 'epoch_1.pth'))
     logs = out.stdout + out.stderr
     assert 'gloo' in logs  # the CPU fallback was taken
-    assert "'world_size': 2" in logs or 'world_size: 2' in logs or 'Distributed training: True' in logs
+    assert ("'world_size': 2" in logs or 'world_size: 2' in logs
+            or 'Distributed training: True' in logs)
 
 
 def error_of(out):
@@ -171,8 +172,10 @@ def test_bad_checkpoints_are_one_clear_line(repo_root, tmp_path):
     torn.write_bytes(buf.read_bytes()[:500])
     evil = tmp_path / 'evil.pth'
     torch.save({'state_dict': {}, 'meta': {'x': OSLike()}}, evil)
-    for tool, extra in (('tools/test.py', [str(torn)]), ('tools/train.py', ['--resume', str(torn)]),
-                        ('tools/test.py', [str(evil)]), ('tools/train.py', ['--resume', str(evil)])):
+    for tool, extra in (('tools/test.py', [str(torn)]),
+                        ('tools/train.py', ['--resume', str(torn)]),
+                        ('tools/test.py', [str(evil)]),
+                        ('tools/train.py', ['--resume', str(evil)])):
         out = run(repo_root, sys.executable, tool, DEMO, *extra,
                   '--work-dir', str(tmp_path / 'w'))
         lines = error_of(out)

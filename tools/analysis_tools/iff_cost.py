@@ -88,10 +88,13 @@ def main():
             row[f'{key}_ms'] = statistics.median(times[key]) * 1e3
         rows.append(row)
         print(f"{name}: params {row['base_params'] / 1e6:.2f}M -> {row['iff_params'] / 1e6:.2f}M "
-              f"(+{100 * (row['iff_params'] / row['base_params'] - 1):.1f}%), FLOPs@{fshape[0]}x{fshape[1]} "
+              f"(+{100 * (row['iff_params'] / row['base_params'] - 1):.1f}%), "
+              f"FLOPs@{fshape[0]}x{fshape[1]} "
               f"{row['base_flops'] / 1e9:.1f}G -> {row['iff_flops'] / 1e9:.1f}G "
-              f"(+{100 * (row['iff_flops'] / row['base_flops'] - 1):.1f}%), latency@{lshape[0]}x{lshape[1]} "
-              f"{row['base_ms']:.0f} -> {row['iff_ms']:.0f} ms ({row['iff_ms'] / row['base_ms']:.2f}x), "
+              f"(+{100 * (row['iff_flops'] / row['base_flops'] - 1):.1f}%), "
+              f"latency@{lshape[0]}x{lshape[1]} "
+              f"{row['base_ms']:.0f} -> {row['iff_ms']:.0f} ms "
+              f"({row['iff_ms'] / row['base_ms']:.2f}x), "
               f"{torch.get_num_threads()} thread(s)", flush=True)
     if args.json:
         with open(args.json, 'w') as f:

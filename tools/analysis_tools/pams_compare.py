@@ -39,7 +39,8 @@ def main():
     parser.add_argument('--json', help='write the PSNRs here')
     parser.add_argument('--crop', type=int, default=96, help='HR crop size')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
-                        help='override settings of the config(s), e.g. test_dataloader.dataset.data_root=...')
+                        help='override settings of the config(s), '
+                        'e.g. test_dataloader.dataset.data_root=...')
     args = parser.parse_args()
     import matplotlib
     matplotlib.use('Agg')
@@ -47,13 +48,15 @@ def main():
     import numpy as np
 
     import mmlean.projects.pams  # noqa: F401  (first: mmlean.compat)
+    # isort: split
     from mmagic.datasets.transforms import MATLABLikeResize
+
     from mmlean.projects.pams.inference import load_restorer, psnr_y, super_resolve, test_pairs
 
     models = {}
     for key, label in (('fp', 'FP32'), ('w8', 'PAMS 8-bit'), ('w4', 'PAMS 4-bit')):
-        cfg, model = load_restorer(getattr(args, f'{key}_config'), getattr(args, f'{key}_checkpoint'),
-                                   args.cfg_options)
+        cfg, model = load_restorer(getattr(args, f'{key}_config'),
+                                   getattr(args, f'{key}_checkpoint'), args.cfg_options)
         models[label] = (cfg, model.generator)
     cfg = models['FP32'][0]
     scale = cfg.model.generator.upscale_factor

@@ -1,7 +1,7 @@
 """Draw TinyPerson detections against the ground truth, ignore regions included (PNG).
 
-    python tools/analysis_tools/tinyperson_show.py GT_JSON RESULTS_JSON --img-root DIR --out show.png
-        [--images 4] [--image-ids 1 2] [--score-thr 0.3] [--iou-thr 0.5]
+    python tools/analysis_tools/tinyperson_show.py GT_JSON RESULTS_JSON --img-root DIR
+        --out show.png [--images 4] [--image-ids 1 2] [--score-thr 0.3] [--iou-thr 0.5]
 
 GT_JSON is the whole-image annotation file (e.g. tiny_set_test_all.json),
 RESULTS_JSON the merged detections (``TinyPersonMetric(outfile_prefix=...)``
@@ -30,7 +30,8 @@ def iou_xywh(a, b):
 def draw(ax, img, gts, dets, score_thr, iou_thr, window=None):
     from matplotlib.patches import Rectangle
     ax.imshow(img)
-    persons = [g for g in gts if not g.get('ignore') and not g.get('uncertain') and not g.get('iscrowd')]
+    persons = [g for g in gts
+               if not g.get('ignore') and not g.get('uncertain') and not g.get('iscrowd')]
     for g in gts:
         x, y, w, h = g['bbox']
         if g in persons:
@@ -45,8 +46,8 @@ def draw(ax, img, gts, dets, score_thr, iou_thr, window=None):
             continue
         hit = any(iou_xywh(d['bbox'], g['bbox']) >= iou_thr for g in persons)
         x, y, w, h = d['bbox']
-        ax.add_patch(Rectangle((x - 1, y - 1), w + 2, h + 2, fill=False, ec='deepskyblue' if hit else 'red',
-                               lw=0.9))
+        ax.add_patch(Rectangle((x - 1, y - 1), w + 2, h + 2, fill=False,
+                               ec='deepskyblue' if hit else 'red', lw=0.9))
     if window is not None:
         x1, y1, x2, y2 = window
         ax.set_xlim(x1, x2)
@@ -70,10 +71,12 @@ def main(argv=None):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('gt')
     parser.add_argument('results')
-    parser.add_argument('--img-root', required=True, help='folder the file_name entries are relative to')
+    parser.add_argument('--img-root', required=True,
+                        help='folder the file_name entries are relative to')
     parser.add_argument('--out', required=True)
     parser.add_argument('--images', type=int, default=3)
     parser.add_argument('--image-ids', type=int, nargs='*')
@@ -104,7 +107,8 @@ def main(argv=None):
         gts = [a for a in gt['annotations'] if a['image_id'] == img_id]
         ds = [d for d in dets if d['image_id'] == img_id]
         draw(axes[row, 0], img, gts, ds, args.score_thr, args.iou_thr)
-        axes[row, 0].set_title(f'{info["file_name"]}: {sum(d["score"] >= args.score_thr for d in ds)} '
+        axes[row, 0].set_title(f'{info["file_name"]}: '
+                               f'{sum(d["score"] >= args.score_thr for d in ds)} '
                                f'detections >= {args.score_thr}', fontsize=9)
         draw(axes[row, 1], img, gts, ds, args.score_thr, args.iou_thr,
              busiest_quarter(info['width'], info['height'], gts))

@@ -63,8 +63,8 @@ def main():
     warnings.filterwarnings('ignore', category=FutureWarning)
     torch.set_num_threads(args.threads)
     from mmlean.projects.pams.deploy import Int8EDSR, storage_report
-    from mmlean.quant.int8 import Int8Conv2d, quantize_act
     from mmlean.quant import QuantConv2d
+    from mmlean.quant.int8 import Int8Conv2d, quantize_act
 
     fake8 = build_pams_edsr(8, args.checkpoint)
     int8 = Int8EDSR(fake8)
@@ -106,20 +106,25 @@ def main():
     s4 = storage_report(build_pams_edsr(4))
     r8 = s8['quantized_fp32'] / s8['quantized_packed']
     r4 = s4['quantized_fp32'] / s4['quantized_packed']
-    print(f'end to end: FP32 NCHW {med["fp32_nchw"]:.1f} ms, FP32 channels-last {med["fp32_cl"]:.1f} ms, '
+    print(f'end to end: FP32 NCHW {med["fp32_nchw"]:.1f} ms, '
+          f'FP32 channels-last {med["fp32_cl"]:.1f} ms, '
           f'int8 direct {med["int8_direct"]:.1f} ms ({best_fp / med["int8_direct"]:.2f}x), '
           f'int8 safe {med["int8_safe"]:.1f} ms ({best_fp / med["int8_safe"]:.2f}x) -> '
           f'{int8.exact_path}: {e2e:.2f}x faster (goal >= {GOALS["e2e"]}x)')
     print(f'one 64->64 3x3 layer: FP32 NCHW {lmed["fp32_nchw"]:.0f} us, channels-last '
           f'{lmed["fp32_cl"]:.0f} us, int8 direct {lmed["int8_direct"]:.0f} us, int8 safe '
-          f'{lmed["int8_safe"]:.0f} us -> {int8.exact_path}: {layer:.2f}x (goal >= {GOALS["layer"]}x)')
+          f'{lmed["int8_safe"]:.0f} us -> {int8.exact_path}: {layer:.2f}x '
+          f'(goal >= {GOALS["layer"]}x)')
     print(f'int8 vs fake-quantized output, max |diff| (pixel range 0..1, one level = 3.9e-03): '
-          f'direct {diffs["direct"]:.2e}, safe {diffs["safe"]:.2e}')
+          f'direct {diffs["direct"]:.2e}, safe {diffs["safe"]:.2e} -> {int8.exact_path}: '
+          f'{diff:.2e}')
     print(f'quantized conv weights: FP32 {s8["quantized_fp32"] / 1e6:.2f} MB -> 8-bit '
-          f'{s8["quantized_packed"] / 1e6:.3f} MB ({r8:.2f}x, goal >= {GOALS["store8"]}x), 4-bit packed '
-          f'{s4["quantized_packed"] / 1e6:.3f} MB ({r4:.2f}x, goal >= {GOALS["store4"]}x)')
+          f'{s8["quantized_packed"] / 1e6:.3f} MB ({r8:.2f}x, goal >= {GOALS["store8"]}x), '
+          f'4-bit packed {s4["quantized_packed"] / 1e6:.3f} MB '
+          f'({r4:.2f}x, goal >= {GOALS["store4"]}x)')
     print(f'whole model (head/tail/biases FP32, the paper\'s compression ratio): '
-          f'8-bit {s8["model_fp32"] / s8["model_packed"]:.2f}x, 4-bit {s4["model_fp32"] / s4["model_packed"]:.2f}x')
+          f'8-bit {s8["model_fp32"] / s8["model_packed"]:.2f}x, '
+          f'4-bit {s4["model_fp32"] / s4["model_packed"]:.2f}x')
     ok = (e2e >= GOALS['e2e'] and layer >= GOALS['layer'] and r8 >= GOALS['store8']
           and r4 >= GOALS['store4'])
     print('all goals met' if ok else 'GOAL MISSED')

@@ -13,13 +13,14 @@ import os.path as osp
 import statistics
 import sys
 
-
-from mmlean.utils.benchmark import timeit  # noqa: E402
+from mmlean.utils.benchmark import timeit
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CASES = [
-    ('ResNet-56, paper rates (-50% FLOPs)', 'configs/hrank/hrank_resnet56_1xb128-layerwise-30e_cifar10.py', 1.3),
-    ('VGG-16, paper rates (-65% FLOPs)', 'configs/hrank/hrank_vgg16_1xb128-layerwise-30e_cifar10.py', 1.8),
+    ('ResNet-56, paper rates (-50% FLOPs)',
+     'configs/hrank/hrank_resnet56_1xb128-layerwise-30e_cifar10.py', 1.3),
+    ('VGG-16, paper rates (-65% FLOPs)',
+     'configs/hrank/hrank_vgg16_1xb128-layerwise-30e_cifar10.py', 1.8),
 ]
 
 

@@ -44,7 +44,8 @@ def draw(rng, img, label):
     if label == 0:
         cv2.rectangle(mask, (x0, y0), (x0 + w - 1, y0 + h - 1), 255, -1)
     elif label == 1:
-        cv2.ellipse(mask, (x0 + w // 2, y0 + h // 2), (max(w // 2, 2), max(h // 2, 2)), 0, 0, 360, 255, -1)
+        cv2.ellipse(mask, (x0 + w // 2, y0 + h // 2), (max(w // 2, 2), max(h // 2, 2)),
+                    0, 0, 360, 255, -1)
     else:
         pts = np.array([[x0 + w // 2, y0], [x0, y0 + h - 1], [x0 + w - 1, y0 + h - 1]], np.int32)
         cv2.fillPoly(mask, [pts], 255)

@@ -60,7 +60,8 @@ def draw_person(img, x, y, w, h, color, alpha=1.0):
         return None
     sel = mask > 0
     img[sel] = (alpha * np.asarray(color, np.float32) + (1 - alpha) * img[sel]).astype(np.uint8)
-    return float(xs.min()), float(ys.min()), float(xs.max() + 1 - xs.min()), float(ys.max() + 1 - ys.min())
+    return (float(xs.min()), float(ys.min()),
+            float(xs.max() + 1 - xs.min()), float(ys.max() + 1 - ys.min()))
 
 
 def person_color(rng):
@@ -123,7 +124,8 @@ def make_image(rng, width, height):
                 add(box, 1 if box[1] + box[3] < sea else 2, uncertain=True)
     if rng.random() < 0.5:  # a watermark
         lw, lh = 48, 18
-        cv2.putText(img, 'TV', (width - lw, lh - 3), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2)
+        cv2.putText(img, 'TV', (width - lw, lh - 3), cv2.FONT_HERSHEY_SIMPLEX, 0.6,
+                    (255, 255, 255), 2)
         add((float(width - lw - 2), 0.0, float(lw + 2), float(lh + 2)), 2, ignore=True, logo=True)
     return img, anns
 
@@ -150,7 +152,8 @@ def write_split(out, split, n, width, height, rng):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--out', required=True)
     parser.add_argument('--train', type=int, default=60)
     parser.add_argument('--test', type=int, default=12)
@@ -166,10 +169,11 @@ def main(argv=None):
         anns = coco['annotations']
         normal = [a for a in anns if not a['ignore'] and not a['uncertain']]
         sizes = np.sqrt([a['area'] for a in normal]) if normal else np.zeros(1)
-        print(f'{split}: {n} images, {len(normal)} persons (size {sizes.min():.1f}-{sizes.max():.1f} px, '
+        print(f'{split}: {n} images, {len(normal)} persons '
+              f'(size {sizes.min():.1f}-{sizes.max():.1f} px, '
               f'median {np.median(sizes):.1f}), {sum(a["ignore"] for a in anns)} ignore '
-              f'({sum(a["logo"] for a in anns)} logos), {sum(a["uncertain"] for a in anns)} uncertain '
-              f'-> {path}')
+              f'({sum(a["logo"] for a in anns)} logos), '
+              f'{sum(a["uncertain"] for a in anns)} uncertain -> {path}')
     return 0
 
 

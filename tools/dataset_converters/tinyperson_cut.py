@@ -20,7 +20,8 @@ import sys
 def main(argv=None):
     from mmlean.projects.tinyperson.annotations import load_tinyperson_json
     from mmlean.projects.tinyperson.tiling import cut_coco
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('src')
     parser.add_argument('dst')
     parser.add_argument('--tile', type=int, nargs=2, default=(640, 512), metavar=('W', 'H'))
@@ -38,8 +39,9 @@ def main(argv=None):
     with open(tmp, 'w') as f:
         json.dump(out, f)
     os.replace(tmp, args.dst)
-    print(f'{len(coco["images"])} images -> {len(out["images"])} tiles of {args.tile[0]}x{args.tile[1]} '
-          f'(overlap {args.overlap[0]}x{args.overlap[1]}), {len(coco["annotations"])} -> '
+    print(f'{len(coco["images"])} images -> {len(out["images"])} tiles of '
+          f'{args.tile[0]}x{args.tile[1]} (overlap {args.overlap[0]}x{args.overlap[1]}), '
+          f'{len(coco["annotations"])} -> '
           f'{len(out["annotations"])} boxes -> {args.dst}')
     return 0
 

@@ -24,7 +24,8 @@ def main():
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--json', help='write the report here')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
-                        help='override settings of the config(s), e.g. test_dataloader.dataset.data_root=...')
+                        help='override settings of the config(s), '
+                        'e.g. test_dataloader.dataset.data_root=...')
     args = parser.parse_args()
     import io
 
@@ -60,11 +61,16 @@ def main():
         report[key] = float(np.mean([v[key] for v in report['images'].values()]))
     report['max_pixel_diff'] = max(v['max_pixel_diff'] for v in report['images'].values())
     s = report['storage']
-    print(f'PAMS {model.bits}-bit -> int8 ({int8.engine}): PSNR-Y fake-quant {report["psnr_fake_quant"]:.3f} dB, '
-          f'int8 {report["psnr_int8"]:.3f} dB, max pixel difference {report["max_pixel_diff"]} (of 255)')
-    print(f'weights: quantized convs {s["quantized_fp32"] / 1e3:.0f} kB FP32 -> {s["quantized_packed"] / 1e3:.0f} kB '
-          f'({s["quantized_fp32"] / s["quantized_packed"]:.2f}x); whole model {s["model_fp32"] / 1e3:.0f} kB -> '
-          f'{s["model_packed"] / 1e3:.0f} kB ({s["model_fp32"] / s["model_packed"]:.2f}x); {packed_path}')
+    print(f'PAMS {model.bits}-bit -> int8 ({int8.engine}): '
+          f'PSNR-Y fake-quant {report["psnr_fake_quant"]:.3f} dB, '
+          f'int8 {report["psnr_int8"]:.3f} dB, '
+          f'max pixel difference {report["max_pixel_diff"]} (of 255)')
+    print(f'weights: quantized convs {s["quantized_fp32"] / 1e3:.0f} kB FP32 -> '
+          f'{s["quantized_packed"] / 1e3:.0f} kB '
+          f'({s["quantized_fp32"] / s["quantized_packed"]:.2f}x); '
+          f'whole model {s["model_fp32"] / 1e3:.0f} kB -> '
+          f'{s["model_packed"] / 1e3:.0f} kB ({s["model_fp32"] / s["model_packed"]:.2f}x); '
+          f'{packed_path}')
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(report, f, indent=2)

@@ -1,4 +1,5 @@
-from .ap import TINY_AREA_RANGES, TINY_IOU_THRS, TinyPersonCOCOeval, evaluate_ap, intersection_over_detection
+from .ap import (TINY_AREA_RANGES, TINY_IOU_THRS, TinyPersonCOCOeval, evaluate_ap,
+                 intersection_over_detection)
 from .metric import TinyPersonMetric, detections_coco, person_coco
 from .miss_rate import MR_SIZE_RANGES, TinyPersonMissRate, log_average_miss_rate
 

@@ -5,9 +5,9 @@ import json
 import os.path as osp
 import time
 
+from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
-from mmdet.registry import METRICS
 
 from ..annotations import load_tinyperson_json
 from ..tiling import merge_tile_detections
@@ -28,7 +28,8 @@ def _coco(dataset):
 
 def person_coco(tinyperson):
     """A pycocotools COCO of a TinyPerson dict with all categories merged into person (id 1)."""
-    annotations = [dict(a, category_id=PERSON_CAT_ID, area=a.get('area', a['bbox'][2] * a['bbox'][3]),
+    annotations = [dict(a, category_id=PERSON_CAT_ID,
+                        area=a.get('area', a['bbox'][2] * a['bbox'][3]),
                         iscrowd=int(a.get('iscrowd', 0)))
                    for a in tinyperson['annotations']]
     return _coco(dict(images=tinyperson['images'], annotations=annotations,
@@ -103,7 +104,8 @@ class TinyPersonMetric(BaseMetric):
         """Per-image detections ``[{image_id, bbox (xywh), score, category_id}]``."""
         by_image = {}
         for r in results:
-            by_image.setdefault(r['img_id'], []).append((r['corner'], r['bboxes'], r['scores'], r['labels']))
+            by_image.setdefault(r['img_id'], []).append(
+                (r['corner'], r['bboxes'], r['scores'], r['labels']))
         dets = []
         for img_id, tiles in by_image.items():
             bboxes, scores, _ = merge_tile_detections(tiles, self.merge_nms_thr)
@@ -118,9 +120,9 @@ class TinyPersonMetric(BaseMetric):
         dets = self.merge(results)
         unknown = {d['image_id'] for d in dets} - set(gt.getImgIds())
         if unknown:
-            raise ValueError(f'TinyPersonMetric: predictions for image ids {sorted(unknown)[:5]} that '
-                             f'are not in {self.ann_file}; ann_file must be the whole-image json '
-                             '(not a tile/corner file)')
+            raise ValueError(f'TinyPersonMetric: predictions for image ids {sorted(unknown)[:5]} '
+                             f'that are not in {self.ann_file}; ann_file must be the whole-image '
+                             'json (not a tile/corner file)')
         if self.outfile_prefix:
             path = f'{self.outfile_prefix}.bbox.json'
             with open(path, 'w') as f:
@@ -128,10 +130,12 @@ class TinyPersonMetric(BaseMetric):
             logger.info(f'TinyPerson merged detections written to {osp.abspath(path)}')
         dt = detections_coco(gt, dets)
         out = {}
-        logger.info(f'TinyPerson evaluation: {len(dets)} merged detections on {len(gt.getImgIds())} images')
+        logger.info(f'TinyPerson evaluation: {len(dets)} merged detections on '
+                    f'{len(gt.getImgIds())} images')
         tic = time.time()
         ap = evaluate_ap(gt, dt, iou_thrs=self.iou_thrs, max_dets=self.max_dets,
-                         ignore_uncertain=self.ignore_uncertain, use_iod_for_ignore=self.use_iod_for_ignore)
+                         ignore_uncertain=self.ignore_uncertain,
+                         use_iod_for_ignore=self.use_iod_for_ignore)
         for (t, label), v in ap.items():
             out[metric_name('AP', t, label)] = round(100 * v, 3) if v >= 0 else -1.0
         logger.info(f'TinyPerson AP done ({time.time() - tic:.1f} s)')
@@ -151,7 +155,8 @@ class TinyPersonMetric(BaseMetric):
         labels = [a[0] for a in TINY_AREA_RANGES]
         rows.append('AP   ' + ' '.join(f'{lbl:>10}' for lbl in labels))
         for t in self.iou_thrs:
-            rows.append(f'@{t:<4g}' + ' '.join(f'{out[metric_name("AP", t, lbl)]:>10.2f}' for lbl in labels))
+            rows.append(f'@{t:<4g}'
+                        + ' '.join(f'{out[metric_name("AP", t, lbl)]:>10.2f}' for lbl in labels))
         if self.mr:
             labels = [a[0] for a in MR_SIZE_RANGES]
             rows.append('MR   ' + ' '.join(f'{lbl:>10}' for lbl in labels))

@@ -94,9 +94,11 @@ class TinyPersonMissRate:
         if key not in self._cache:
             gts = self.coco_gt.loadAnns(self.coco_gt.getAnnIds(imgIds=[img_id], catIds=[cat_id]))
             dts = self.coco_dt.loadAnns(self.coco_dt.getAnnIds(imgIds=[img_id], catIds=[cat_id]))
-            dts = [dts[i] for i in np.argsort([-d['score'] for d in dts], kind='mergesort')][:self.max_dets]
+            dts = [dts[i] for i in np.argsort([-d['score'] for d in dts],
+                                              kind='mergesort')][:self.max_dets]
             flagged = np.array([bool(g.get('ignore', False)) or
-                                (self.ignore_uncertain and bool(g.get('uncertain', False))) for g in gts], bool)
+                                (self.ignore_uncertain and bool(g.get('uncertain', False)))
+                                for g in gts], bool)
             dbox = np.array([d['bbox'] for d in dts], np.float64).reshape(-1, 4)
             gbox = np.array([g['bbox'] for g in gts], np.float64).reshape(-1, 4)
             self._cache[key] = dict(
@@ -121,10 +123,12 @@ class TinyPersonMissRate:
         matched = np.zeros((T, D), dtype=bool)
         dt_ignore = np.zeros((T, D), dtype=bool)
         if G and D:
-            overlap = np.where(ignore[None, :], data['iod'][keep][:, order], data['iou'][keep][:, order])
+            overlap = np.where(ignore[None, :], data['iod'][keep][:, order],
+                               data['iou'][keep][:, order])
             v = overlap[:, ignore]
             g_area = data['gt_area'][order][ignore]
-            fallback = v / (1 + v) * (1 + g_area[None, :] / np.maximum(data['dt_area'][keep][:, None], 1e-300))
+            fallback = v / (1 + v) * (
+                1 + g_area[None, :] / np.maximum(data['dt_area'][keep][:, None], 1e-300))
             for t_i, t in enumerate(self.iou_thrs):
                 thr = min(t, 1 - 1e-10)
                 gt_taken = np.zeros(G, dtype=bool)

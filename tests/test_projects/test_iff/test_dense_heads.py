@@ -82,7 +82,8 @@ RESNET18_WIDTH = {256: 64, 512: 128, 1024: 256, 2048: 512}
 
 @pytest.fixture(autouse=True)
 def scope():
-    import mmlean.projects.iff  # noqa: F401
+    import mmlean.projects.iff  # noqa: F401  (first: mmlean.compat)
+    # isort: split
     from mmdet.utils import register_all_modules
     from mmengine.logging import MessageHub, MMLogger
     register_all_modules(init_default_scope=True)
@@ -177,6 +178,7 @@ def cpu_friendly(monkeypatch):
 def test_iff_trains_and_predicts(family, cpu_friendly):
     from mmdet.registry import MODELS
     from mmdet.testing import demo_mm_inputs
+
     from mmlean.projects.iff.head import SUPPORTED_HEADS
     path, opts = WORKS[family]
     key = opts.get('key', 'bbox_head')

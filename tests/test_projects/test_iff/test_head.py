@@ -41,7 +41,8 @@ SIZES = {'SSDHead': [(8, 8), (16, 4), (8, 2), (8, 1), (8, 1), (8, 1)]}
 
 @pytest.fixture(autouse=True)
 def scope():
-    import mmlean.projects.iff  # noqa: F401
+    import mmlean.projects.iff  # noqa: F401  (first: mmlean.compat)
+    # isort: split
     from mmdet.utils import register_all_modules
     register_all_modules(init_default_scope=True)
 

@@ -7,7 +7,8 @@ pytest.importorskip('mmagic')
 @pytest.fixture
 def build():
     """Build an mmagic model config in the mmagic scope."""
-    import mmlean.projects.pams  # noqa: F401
+    import mmlean.projects.pams  # noqa: F401  (first: mmlean.compat)
+    # isort: split
     from mmagic.registry import MODELS
     from mmengine.registry import init_default_scope
     init_default_scope('mmagic')

@@ -43,8 +43,8 @@ def test_int8_export_refuses_what_it_cannot_run(build):
 
 @pytest.mark.parametrize('bits', [2, 4, 8])
 def test_packed_export_round_trip(build, bits, tmp_path):
-    from mmlean.projects.pams.deploy import export_packed, load_packed, storage_report
     import mmlean.projects.pams as pams
+    from mmlean.projects.pams.deploy import export_packed, load_packed, storage_report
     net = pams_edsr(build, bits)
     path = tmp_path / 'packed.pth'
     torch.save(export_packed(net), path)

@@ -11,8 +11,9 @@ class FakeRunner:
 
 
 def test_calibrates_for_the_first_iterations_then_clips(build):
-    import mmlean.projects.pams as pams
     from mmagic.structures import DataSample
+
+    import mmlean.projects.pams as pams
     model = build(pams_cfg(small_edsr(), bits=8))
     hook = pams.PAMSCalibrationHook(calib_iters=2)
     quantizers = pams.act_quantizers(model.generator)

@@ -48,19 +48,22 @@ def test_mismatched_checkpoint_names_missing_and_unexpected_keys(build, tmp_path
     state['state_dict']['generator.extra.weight'] = torch.zeros(1)
     torch.save(state, ckpt)
     with pytest.raises(CheckpointMismatchError,
-                       match=r'fp.pth does not match EDSRNet: missing keys \[body.1.conv2.weight\], '
+                       match=r'fp.pth does not match EDSRNet: '
+                             r'missing keys \[body.1.conv2.weight\], '
                              r'unexpected keys \[extra.weight\]'):
         build(pams_cfg(small_edsr(), bits=8, fp_checkpoint=str(ckpt))).init_weights()
     wrong = build(dict(type='BaseEditModel', generator=small_edsr(mid_channels=8),
                        pixel_loss=dict(type='L1Loss')))
     torch.save(dict(state_dict=wrong.state_dict()), ckpt)
-    with pytest.raises(CheckpointMismatchError, match=r'conv_first.weight: checkpoint \(8, 3, 3, 3\) '
-                                                      r'vs model \(16, 3, 3, 3\)'):
+    with pytest.raises(CheckpointMismatchError,
+                       match=r'conv_first.weight: checkpoint \(8, 3, 3, 3\) '
+                             r'vs model \(16, 3, 3, 3\)'):
         build(pams_cfg(small_edsr(), bits=8, fp_checkpoint=str(ckpt))).init_weights()
 
 
 def test_unsupported_bits_names_the_supported_ones(build):
-    with pytest.raises(ValueError, match=r'PAMS.bits=5 is not supported; supported bit widths are 2, 4, 8'):
+    with pytest.raises(ValueError,
+                       match=r'PAMS.bits=5 is not supported; supported bit widths are 2, 4, 8'):
         build(pams_cfg(small_edsr(), bits=5))
 
 
@@ -72,6 +75,7 @@ def independent_at(feat):
 
 def test_skt_loss_is_mmrazors_atloss_and_the_pams_formula(build):
     from mmrazor.models.losses import ATLoss
+
     import mmlean.projects.pams as pams
     model = build(pams_cfg(small_edsr(), bits=4))
     assert isinstance(model.skt_loss, ATLoss) and model.skt_loss.loss_weight == 1000.0
@@ -98,6 +102,7 @@ def test_training_without_calibration_is_refused(build):
 
 def test_alpha_gets_its_own_learning_rate(build):
     from mmengine.optim import build_optim_wrapper
+
     from mmlean.utils.config import load_config
     cfg = load_config('configs/pams/pams_edsr-x4c64b16-w8a8_1xb16-30k_div2k.py')
     model = build(pams_cfg(small_edsr(), bits=8))

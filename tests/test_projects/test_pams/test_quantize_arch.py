@@ -24,7 +24,8 @@ def test_edsr_body_quantized_head_and_tail_full_precision(build):
     # FP keys survive; only quantizer state is new
     new = set(net.state_dict()) - fp_keys
     assert fp_keys <= set(net.state_dict())
-    assert all(k.split('.')[-1] in ('alpha', 'initialized', 'calib_sum', 'calib_batches') for k in new)
+    assert all(k.split('.')[-1] in ('alpha', 'initialized', 'calib_sum', 'calib_batches')
+               for k in new)
 
 
 @pytest.mark.parametrize('fixed', [True, False])

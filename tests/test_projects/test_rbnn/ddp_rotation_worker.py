@@ -10,9 +10,11 @@ import sys
 import torch
 from mmengine.registry import init_default_scope
 
-import mmlean.projects.rbnn  # noqa: F401
+import mmlean.projects.rbnn  # noqa: F401  (first: mmlean.compat)
 from mmlean.binary import RBNNConv2d
 from mmlean.projects.rbnn import RBNNHook
+
+# isort: split
 from mmrazor.registry import MODELS
 
 

@@ -3,7 +3,6 @@ import json
 
 import numpy as np
 import pytest
-
 from mmdet.utils import register_all_modules
 
 import mmlean.projects.tinyperson  # noqa: F401 (registers)
@@ -30,25 +29,27 @@ def scene(gt_factory):
 
 
 def test_ignore_and_uncertain_stay_as_ignore_regions_and_classes_merge(tmp_path, gt_factory):
-    ds = TinyPersonDataset(ann_file=write(tmp_path, 'a.json', scene(gt_factory)), data_prefix=dict(img=''),
-                           test_mode=True, pipeline=[])
+    ds = TinyPersonDataset(ann_file=write(tmp_path, 'a.json', scene(gt_factory)),
+                           data_prefix=dict(img=''), test_mode=True, pipeline=[])
     inst = ds[0]['instances']
     assert [i['ignore_flag'] for i in inst] == [0, 0, 1, 1]
     assert {i['bbox_label'] for i in inst} == {0}
     assert inst[0]['bbox'] == [10, 10, 20, 30]
     assert ds.metainfo['classes'] == ('person',)
-    ds = TinyPersonDataset(ann_file=write(tmp_path, 'a.json', scene(gt_factory)), data_prefix=dict(img=''),
-                           test_mode=True, pipeline=[], ignore_uncertain=False)
+    ds = TinyPersonDataset(ann_file=write(tmp_path, 'a.json', scene(gt_factory)),
+                           data_prefix=dict(img=''), test_mode=True, pipeline=[],
+                           ignore_uncertain=False)
     assert [i['ignore_flag'] for i in ds[0]['instances']] == [0, 0, 1, 0]
-    ds = TinyPersonDataset(ann_file=write(tmp_path, 'a.json', scene(gt_factory)), data_prefix=dict(img=''),
-                           test_mode=True, pipeline=[], drop_ignore=True)
+    ds = TinyPersonDataset(ann_file=write(tmp_path, 'a.json', scene(gt_factory)),
+                           data_prefix=dict(img=''), test_mode=True, pipeline=[], drop_ignore=True)
     assert [i['ignore_flag'] for i in ds[0]['instances']] == [0, 0]
 
 
 def test_stock_coco_dataset_loses_the_ignore_region(tmp_path, gt_factory):
     from mmdet.datasets import CocoDataset
-    ds = CocoDataset(ann_file=write(tmp_path, 'a.json', scene(gt_factory)), data_prefix=dict(img=''),
-                     test_mode=True, pipeline=[], metainfo=dict(classes=('sea_person', 'earth_person')))
+    ds = CocoDataset(ann_file=write(tmp_path, 'a.json', scene(gt_factory)),
+                     data_prefix=dict(img=''), test_mode=True, pipeline=[],
+                     metainfo=dict(classes=('sea_person', 'earth_person')))
     assert len(ds[0]['instances']) == 3  # the ignore box is gone (why this dataset exists)
 
 
@@ -58,27 +59,33 @@ def test_corner_file_maps_tiles_to_their_whole_image(tmp_path, gt_factory):
                            test_mode=True, pipeline=[])
     assert len(ds) == 6
     assert {ds[i]['ori_img_id'] for i in range(6)} == {1}
-    assert ds[0]['tile_corner'] == [0, 0, 640, 512] and ds[0]['img_path'].endswith('labeled_images/1.jpg')
+    assert ds[0]['tile_corner'] == [0, 0, 640, 512]
+    assert ds[0]['img_path'].endswith('labeled_images/1.jpg')
     assert (ds[0]['width'], ds[0]['height']) == (640, 512)
 
 
 def test_run_time_tiling_matches_the_offline_cut(tmp_path, gt_factory):
     gt = scene(gt_factory)
-    ds = TinyPersonDataset(ann_file=write(tmp_path, 'a.json', gt), data_prefix=dict(img=''), test_mode=True,
-                           pipeline=[], tile_cfg=dict(size=(640, 512), overlap=(50, 50)))
+    ds = TinyPersonDataset(ann_file=write(tmp_path, 'a.json', gt), data_prefix=dict(img=''),
+                           test_mode=True, pipeline=[],
+                           tile_cfg=dict(size=(640, 512), overlap=(50, 50)))
     offline = cut_coco(gt, (640, 512), (50, 50))
-    assert [ds[i]['tile_corner'] for i in range(len(ds))] == [im['corner'] for im in offline['images']]
-    n_off = [sum(a['image_id'] == im['id'] for a in offline['annotations']) for im in offline['images']]
+    assert ([ds[i]['tile_corner'] for i in range(len(ds))]
+            == [im['corner'] for im in offline['images']])
+    n_off = [sum(a['image_id'] == im['id'] for a in offline['annotations'])
+             for im in offline['images']]
     assert [len(ds[i]['instances']) for i in range(len(ds))] == n_off
     assert len({ds[i]['img_id'] for i in range(len(ds))}) == len(ds)
     with pytest.raises(ValueError, match='tile_cfg'):
-        TinyPersonDataset(ann_file=write(tmp_path, 'a.json', gt), pipeline=[], tile_cfg=dict(tile=(1, 1)))
+        TinyPersonDataset(ann_file=write(tmp_path, 'a.json', gt), pipeline=[],
+                          tile_cfg=dict(tile=(1, 1)))
 
 
 def test_training_filter_drops_tiles_with_only_ignore_regions(tmp_path, gt_factory):
-    gt = gt_factory([(1, 200, 200), (2, 200, 200)], [(1, [10, 10, 10, 20], {}), (2, [5, 5, 50, 50], dict(ignore=True))])
-    ds = TinyPersonDataset(ann_file=write(tmp_path, 'a.json', gt), data_prefix=dict(img=''), pipeline=[],
-                           filter_cfg=dict(filter_empty_gt=True))
+    gt = gt_factory([(1, 200, 200), (2, 200, 200)],
+                    [(1, [10, 10, 10, 20], {}), (2, [5, 5, 50, 50], dict(ignore=True))])
+    ds = TinyPersonDataset(ann_file=write(tmp_path, 'a.json', gt), data_prefix=dict(img=''),
+                           pipeline=[], filter_cfg=dict(filter_empty_gt=True))
     assert len(ds) == 1 and ds[0]['img_id'] == 1
 
 
@@ -115,4 +122,5 @@ def test_pipeline_crops_the_tile_and_loads_ignore_flags(tmp_path, gt_factory):
     assert np.array_equal(out['img'], full[208:720, 590:1230])
     assert out['gt_ignore_flags'].tolist() == [False]  # the earth person
     assert out['gt_bboxes'].numpy().tolist() == [[110, 92, 118, 108]]  # in tile coordinates
-    assert ds[3]['gt_ignore_flags'].tolist() == [True, True]  # the ignore region and the uncertain box
+    # the ignore region and the uncertain box
+    assert ds[3]['gt_ignore_flags'].tolist() == [True, True]

@@ -5,8 +5,10 @@ import io
 import numpy as np
 import pytest
 
-from mmlean.projects.tinyperson.evaluation import (TINY_AREA_RANGES, TinyPersonMissRate, detections_coco, evaluate_ap,
-                                            intersection_over_detection, log_average_miss_rate, person_coco)
+from mmlean.projects.tinyperson.evaluation import (TINY_AREA_RANGES, TinyPersonMissRate,
+                                                   detections_coco, evaluate_ap,
+                                                   intersection_over_detection,
+                                                   log_average_miss_rate, person_coco)
 
 
 def det(img, box, score):
@@ -25,8 +27,10 @@ def test_iod_is_intersection_over_detection_area():
 
 def test_detection_inside_ignore_region_is_neither_tp_nor_fp(gt_factory):
     # one person, one ignore region; the best-scored detection lies inside the region
-    gt = gt_factory([(1, 100, 100)], [(1, [10, 10, 10, 20], {}), (1, [50, 50, 40, 40], dict(ignore=True))])
-    dets = [det(1, [60, 60, 8, 16], 0.95), det(1, [10, 10, 10, 20], 0.9), det(1, [0, 80, 10, 10], 0.7)]
+    gt = gt_factory([(1, 100, 100)],
+                    [(1, [10, 10, 10, 20], {}), (1, [50, 50, 40, 40], dict(ignore=True))])
+    dets = [det(1, [60, 60, 8, 16], 0.95), det(1, [10, 10, 10, 20], 0.9),
+            det(1, [0, 80, 10, 10], 0.7)]
     r = ap(gt, dets)
     # ignored, then TP, then FP: precision 1 up to recall 1
     assert r[0.5, 'all'] == pytest.approx(1.0)
@@ -36,7 +40,8 @@ def test_detection_inside_ignore_region_is_neither_tp_nor_fp(gt_factory):
 
 def test_iod_but_not_iou_overlap_threshold_follows_the_iou_threshold(gt_factory):
     # IoD of the first detection with the region is 0.6, its IoU only 0.037
-    gt = gt_factory([(1, 100, 100)], [(1, [10, 10, 10, 20], {}), (1, [50, 50, 40, 40], dict(ignore=True))])
+    gt = gt_factory([(1, 100, 100)],
+                    [(1, [10, 10, 10, 20], {}), (1, [50, 50, 40, 40], dict(ignore=True))])
     dets = [det(1, [46, 60, 10, 10], 0.95), det(1, [10, 10, 10, 20], 0.9)]
     r = ap(gt, dets)
     assert r[0.25, 'all'] == pytest.approx(1.0)  # IoD 0.6 >= 0.25: ignored
@@ -45,7 +50,8 @@ def test_iod_but_not_iou_overlap_threshold_follows_the_iou_threshold(gt_factory)
 
 
 def test_uncertain_boxes_are_ignore_regions(gt_factory):
-    gt = gt_factory([(1, 100, 100)], [(1, [10, 10, 10, 20], {}), (1, [40, 40, 10, 20], dict(uncertain=True))])
+    gt = gt_factory([(1, 100, 100)],
+                    [(1, [10, 10, 10, 20], {}), (1, [40, 40, 10, 20], dict(uncertain=True))])
     dets = [det(1, [40, 40, 10, 20], 0.95), det(1, [10, 10, 10, 20], 0.9)]
     assert ap(gt, dets)[0.5, 'all'] == pytest.approx(1.0)
     # counted as a person (ignore_uncertain=False) both detections are TPs of two positives
@@ -102,13 +108,15 @@ def _random_scene(rng, n_img=6):
                                 float(rng.random())))
         for _ in range(rng.integers(0, 6)):  # false positives
             s = float(np.exp(rng.uniform(np.log(2), np.log(60))))
-            dets.append(det(i, [rng.uniform(0, 380), rng.uniform(0, 280), s, s], float(rng.random())))
+            dets.append(det(i, [rng.uniform(0, 380), rng.uniform(0, 280), s, s],
+                            float(rng.random())))
     return images, anns, dets
 
 
 @pytest.mark.parametrize('seed', [0, 1, 2])
 def test_equals_pycocotools_cocoeval_without_ignore_regions(gt_factory, seed):
     from pycocotools.cocoeval import COCOeval
+
     # With no ignore regions the only non-COCO rule left is the IoD fallback against GTs that are
     # ignored for being outside the size range, so: all ranges equal COCOeval with the fallback off,
     # and 'all' (where no GT is out of range) equals it with the fallback on.
@@ -133,7 +141,8 @@ def test_equals_pycocotools_cocoeval_without_ignore_regions(gt_factory, seed):
             assert ours[t, label] == pytest.approx(expected, abs=1e-12), (t, label)
             if label == 'all':
                 assert with_iod[t, label] == pytest.approx(expected, abs=1e-12), t
-    assert 0 < ours[0.5, 'all'] < 1 and 0 < ours[0.5, 'tiny1'] < 1 and 0 < ours[0.5, 'reasonable'] < 1
+    assert (0 < ours[0.5, 'all'] < 1 and 0 < ours[0.5, 'tiny1'] < 1
+            and 0 < ours[0.5, 'reasonable'] < 1)
 
 
 def _mr(gt_dict, dets, **kw):
@@ -173,11 +182,13 @@ def test_miss_rate_iod_fallback_reproduces_the_official_score(gt_factory):
     gt = gt_factory([(1, 200, 200)], [(1, [10, 10, 10, 10], {}), (1, [150, 150, 10, 10], {}),
                                       (1, [100, 100, 40, 40], dict(ignore=True))])
     dets = [det(1, [94, 110, 10, 10], 0.95), det(1, [10, 10, 10, 10], 0.9)]
-    assert _mr(gt, dets)[0.5, 'tiny'] == pytest.approx(0.5)  # ignored, then TP: recall 1/2 everywhere
+    # ignored, then TP: recall 1/2 everywhere
+    assert _mr(gt, dets)[0.5, 'tiny'] == pytest.approx(0.5)
     # AP at IoU 0.5 uses the plain IoD against the IoU threshold: there it is a false positive
     assert ap(gt, dets)[0.5, 'tiny'] == pytest.approx(0.5 * 0.5, abs=0.01)
     # without the fallback: FP first (FPPI 1), so recall 0 at the 8 points below FPPI 1
-    assert _mr(gt, dets, use_iod_for_ignore=False)[0.5, 'tiny'] == pytest.approx(np.exp(np.log(0.5) / 9))
+    assert (_mr(gt, dets, use_iod_for_ignore=False)[0.5, 'tiny']
+            == pytest.approx(np.exp(np.log(0.5) / 9)))
 
 
 def _iou_iod(d, g):
@@ -189,7 +200,7 @@ def _iou_iod(d, g):
 
 
 def _image_gts(gt_dict, img_id, outside):
-    """The image's GTs, regular before ignored (stable), their ignore flags and the positive count."""
+    """The image's GTs (regular before ignored, stable), their ignore flags, the positive count."""
     gts = [a for a in gt_dict['annotations'] if a['image_id'] == img_id]
     ign = [bool(a['ignore'] or a['uncertain'] or outside(a)) for a in gts]
     order = sorted(range(len(gts)), key=lambda i: ign[i])
@@ -200,11 +211,12 @@ def _add_ignore_regions(rng, images, anns, dets, per_image):
     """Ignore regions, each with 3 detections straddling its right edge (IoD 0.1 .. 1)."""
     for img_id, _, _ in images:
         for _ in range(per_image):
-            x, y, w, h = rng.uniform(0, 300), rng.uniform(0, 200), rng.uniform(20, 90), rng.uniform(20, 90)
+            x, y = rng.uniform(0, 300), rng.uniform(0, 200)
+            w, h = rng.uniform(20, 90), rng.uniform(20, 90)
             anns.append((img_id, [x, y, w, h], dict(ignore=True)))
             for _ in range(3):
-                dets.append(det(img_id, [x + w - 6 * rng.uniform(0.1, 1.2), y + rng.uniform(0, h - 8), 6, 8],
-                                float(rng.random())))
+                box = [x + w - 6 * rng.uniform(0.1, 1.2), y + rng.uniform(0, h - 8), 6, 8]
+                dets.append(det(img_id, box, float(rng.random())))
 
 
 def _reference_ap(gt_dict, dets, iou_thr, lo, hi, max_dets=200):
@@ -213,9 +225,11 @@ def _reference_ap(gt_dict, dets, iou_thr, lo, hi, max_dets=200):
     iou = _iou_iod
     records, positives = [], 0
     for img in gt_dict['images']:
-        gts, ign, n_pos = _image_gts(gt_dict, img['id'], lambda a: not lo ** 2 <= a['area'] <= hi ** 2)
+        gts, ign, n_pos = _image_gts(gt_dict, img['id'],
+                                     lambda a: not lo ** 2 <= a['area'] <= hi ** 2)
         positives += n_pos
-        ds = sorted([d for d in dets if d['image_id'] == img['id']], key=lambda d: -d['score'])[:max_dets]
+        ds = sorted([d for d in dets if d['image_id'] == img['id']],
+                    key=lambda d: -d['score'])[:max_dets]
         taken = [False] * len(gts)
         for d in ds:
             best, m = min(iou_thr, 1 - 1e-10), -1
@@ -267,7 +281,8 @@ def test_equals_a_plain_reference_with_ignore_regions_and_uncertain_boxes(gt_fac
     ours = ap(gt_dict, dets)
     for t in (0.25, 0.5, 0.75):
         for label, lo, hi in TINY_AREA_RANGES:
-            assert ours[t, label] == pytest.approx(_reference_ap(gt_dict, dets, t, lo, hi), abs=1e-9), (t, label)
+            expected = _reference_ap(gt_dict, dets, t, lo, hi)
+            assert ours[t, label] == pytest.approx(expected, abs=1e-9), (t, label)
 
 
 def _reference_mr(gt_dict, dets, iou_thr, lo, hi, max_dets=1000):
@@ -276,19 +291,23 @@ def _reference_mr(gt_dict, dets, iou_thr, lo, hi, max_dets=1000):
     overlaps = _iou_iod
     records, positives = [], 0
     for img in gt_dict['images']:
-        gts, ign, n_pos = _image_gts(gt_dict, img['id'], lambda a: not lo <= np.sqrt(a['area']) <= hi)
+        gts, ign, n_pos = _image_gts(gt_dict, img['id'],
+                                     lambda a: not lo <= np.sqrt(a['area']) <= hi)
         positives += n_pos
-        ds = sorted([d for d in dets if d['image_id'] == img['id']], key=lambda d: -d['score'])[:max_dets]
+        ds = sorted([d for d in dets if d['image_id'] == img['id']],
+                    key=lambda d: -d['score'])[:max_dets]
         ds = [d for d in ds if lo / 1.25 <= np.sqrt(d['bbox'][2] * d['bbox'][3]) < hi * 1.25]
         taken = [False] * len(gts)
         for d in ds:
             kind = None
-            regular = [(overlaps(d['bbox'], g['bbox'])[0], j) for j, g in enumerate(gts) if not ign[j] and not taken[j]]
+            regular = [(overlaps(d['bbox'], g['bbox'])[0], j) for j, g in enumerate(gts)
+                       if not ign[j] and not taken[j]]
             regular = [(v, j) for v, j in regular if v >= iou_thr]
             if regular:
                 j = max(regular, key=lambda x: (x[0], x[1]))[1]
                 taken[j], kind = True, 'tp'
-            elif any(overlaps(d['bbox'], g['bbox'])[1] >= iou_thr for j, g in enumerate(gts) if ign[j]):
+            elif any(overlaps(d['bbox'], g['bbox'])[1] >= iou_thr
+                     for j, g in enumerate(gts) if ign[j]):
                 kind = 'ignore'
             else:
                 for j, g in enumerate(gts):
@@ -321,10 +340,12 @@ def test_miss_rate_equals_a_plain_reference(gt_factory, seed):
     images, anns, dets = _random_scene(rng, n_img=4)
     _add_ignore_regions(rng, images, anns, dets, per_image=1)
     # duplicates: a person may be matched only once
-    dets += [det(d['image_id'], [d['bbox'][0] + 0.3, d['bbox'][1], d['bbox'][2], d['bbox'][3]], d['score'] * 0.9)
+    dets += [det(d['image_id'], [d['bbox'][0] + 0.3, d['bbox'][1], d['bbox'][2], d['bbox'][3]],
+                 d['score'] * 0.9)
              for d in dets[:12]]
     gt_dict = gt_factory(images, anns)
     ours = _mr(gt_dict, dets)
     for t in (0.25, 0.5, 0.75):
         for label, lo, hi in MR_SIZE_RANGES:
-            assert ours[t, label] == pytest.approx(_reference_mr(gt_dict, dets, t, lo, hi), abs=1e-9), (t, label)
+            expected = _reference_mr(gt_dict, dets, t, lo, hi)
+            assert ours[t, label] == pytest.approx(expected, abs=1e-9), (t, label)

@@ -4,7 +4,8 @@ import json
 import pytest
 import torch
 
-from mmlean.projects.tinyperson.evaluation import TinyPersonMetric, detections_coco, evaluate_ap, person_coco
+from mmlean.projects.tinyperson.evaluation import (TinyPersonMetric, detections_coco, evaluate_ap,
+                                                   person_coco)
 
 
 def sample(img_id, corner, boxes, scores, ori_img_id=None):
@@ -15,8 +16,9 @@ def sample(img_id, corner, boxes, scores, ori_img_id=None):
 
 
 def test_tiles_are_merged_and_scored_on_the_whole_image(tmp_path, gt_factory):
-    gt = gt_factory([(1, 1280, 720)], [(1, [600, 100, 10, 20], {}), (1, [1000, 600, 8, 16], dict(cat=2)),
-                                        (1, [100, 400, 60, 40], dict(ignore=True))])
+    gt = gt_factory([(1, 1280, 720)], [(1, [600, 100, 10, 20], {}),
+                                       (1, [1000, 600, 8, 16], dict(cat=2)),
+                                       (1, [100, 400, 60, 40], dict(ignore=True))])
     path = tmp_path / 'gt.json'
     path.write_text(json.dumps(gt))
     metric = TinyPersonMetric(ann_file=str(path), outfile_prefix=str(tmp_path / 'res'))
@@ -35,7 +37,8 @@ def test_tiles_are_merged_and_scored_on_the_whole_image(tmp_path, gt_factory):
     assert out['AP50_reasonable'] == -1  # no person of 32 px or more
     expected_keys = {f'AP{t}_{a}' for t in (25, 50, 75)
                      for a in ('all', 'tiny', 'tiny1', 'tiny2', 'tiny3', 'small', 'reasonable')}
-    expected_keys |= {f'MR{t}_{a}' for t in (25, 50, 75) for a in ('tiny1', 'tiny2', 'tiny3', 'tiny', 'small', 'all')}
+    expected_keys |= {f'MR{t}_{a}' for t in (25, 50, 75)
+                      for a in ('tiny1', 'tiny2', 'tiny3', 'tiny', 'small', 'all')}
     assert set(out) == expected_keys
     # the same as scoring the merged detections directly
     coco = person_coco(gt)

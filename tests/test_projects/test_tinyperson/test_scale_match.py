@@ -6,11 +6,12 @@ import pytest
 from scipy import stats
 
 from mmlean.projects.tinyperson.scale_match import (MonotoneScaleMatch, ScaleMatch, SizeHistogram,
-                                             object_sizes_from_json)
+                                                    object_sizes_from_json)
 
 
 def target_sizes(n=5000, seed=0):
-    return np.random.default_rng(seed).lognormal(np.log(12), 0.5, n)  # TinyPerson-like, median 12 px
+    # TinyPerson-like, median 12 px
+    return np.random.default_rng(seed).lognormal(np.log(12), 0.5, n)
 
 
 def test_histogram_puts_the_extremes_in_the_end_bins():
@@ -18,7 +19,8 @@ def test_histogram_puts_the_extremes_in_the_end_bins():
     h = SizeHistogram.from_sizes(sizes, bins=100)  # except_rate 2/100: 1% at each end
     assert len(h.edges) == 101 and h.probs.sum() == pytest.approx(1.0)
     assert h.edges[0] == sizes.min() and h.edges[-1] == sizes.max()
-    assert h.probs[0] == pytest.approx(0.01, abs=2e-4) and h.probs[-1] == pytest.approx(0.01, abs=2e-4)
+    assert h.probs[0] == pytest.approx(0.01, abs=2e-4)
+    assert h.probs[-1] == pytest.approx(0.01, abs=2e-4)
     assert np.allclose(np.diff(h.edges[1:-1]), np.diff(h.edges[1:-1])[0])  # equal-width middle bins
     plain = SizeHistogram.from_sizes(sizes, bins=10, except_rate=0)
     assert np.allclose(plain.edges, np.linspace(sizes.min(), sizes.max(), 11))
@@ -60,7 +62,8 @@ def test_msm_is_monotone_and_maps_the_source_cdf_onto_the_target():
     counts, _ = np.histogram(msm.map_sizes(source), bins=h.edges)
     assert np.abs(counts / len(source) - h.probs).max() < 2e-3
     # the median source object becomes the median target object
-    assert msm.map_sizes([np.median(source)])[0] == pytest.approx(np.median(target_sizes()), rel=0.05)
+    assert msm.map_sizes([np.median(source)])[0] == pytest.approx(np.median(target_sizes()),
+                                                                  rel=0.05)
 
 
 def test_sizes_from_json_skip_ignore_uncertain_and_crowd(tmp_path):

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from mmlean.projects.tinyperson.tiling import clip_boxes_to_tile, cut_coco, merge_tile_detections, tile_windows
+from mmlean.projects.tinyperson.tiling import (clip_boxes_to_tile, cut_coco, merge_tile_detections,
+                                               tile_windows)
 
 
 def test_windows_match_the_released_corner_files():
@@ -40,7 +41,8 @@ def test_box_is_kept_when_at_least_70_percent_is_inside():
 
 
 def test_cut_coco_keeps_originals_and_flags(gt_factory):
-    gt = gt_factory([(1, 1280, 720)], [(1, [600, 100, 10, 20], {}), (1, [10, 600, 30, 30], dict(ignore=True))])
+    gt = gt_factory([(1, 1280, 720)],
+                    [(1, [600, 100, 10, 20], {}), (1, [10, 600, 30, 30], dict(ignore=True))])
     out = cut_coco(gt, (640, 512), (50, 50))
     assert out['old_images'] == gt['images'] and len(out['images']) == 6
     assert all(img['file_name'] == gt['images'][0]['file_name'] for img in out['images'])
@@ -50,7 +52,8 @@ def test_cut_coco_keeps_originals_and_flags(gt_factory):
     assert sorted(c[0] for c in corners.values()) == [0, 590]
     for a in person:
         c = corners[a['image_id']]
-        assert a['bbox'][0] + c[0] == pytest.approx(600) and a['bbox'][1] + c[1] == pytest.approx(100)
+        assert (a['bbox'][0] + c[0] == pytest.approx(600)
+                and a['bbox'][1] + c[1] == pytest.approx(100))
     assert all(a['ignore'] for a in out['annotations'] if a['bbox'][2] == 30)
 
 

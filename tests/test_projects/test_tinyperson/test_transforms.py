@@ -3,7 +3,6 @@ import json
 
 import numpy as np
 import pytest
-
 from mmdet.structures.bbox import HorizontalBoxes
 
 from mmlean.projects.tinyperson.transforms import CropByCorner, ScaleMatchResize
@@ -14,7 +13,8 @@ def target_json(tmp_path):
     rng = np.random.default_rng(0)
     sizes = rng.uniform(10, 12, 500)  # every target person 10-12 px
     path = tmp_path / 'target.json'
-    path.write_text(json.dumps(dict(annotations=[dict(bbox=[0, 0, float(s), float(s)]) for s in sizes])))
+    path.write_text(json.dumps(
+        dict(annotations=[dict(bbox=[0, 0, float(s), float(s)]) for s in sizes])))
     return str(path)
 
 
@@ -22,7 +22,8 @@ def results(boxes, ignore=None, shape=(400, 600)):
     boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
     return dict(img=np.zeros(shape + (3,), np.uint8), img_shape=shape, scale_factor=(1.0, 1.0),
                 gt_bboxes=HorizontalBoxes(boxes), gt_bboxes_labels=np.zeros(len(boxes), np.int64),
-                gt_ignore_flags=np.zeros(len(boxes), bool) if ignore is None else np.asarray(ignore))
+                gt_ignore_flags=(np.zeros(len(boxes), bool) if ignore is None
+                                 else np.asarray(ignore)))
 
 
 def test_sm_resizes_image_and_boxes_to_the_target_size(target_json):
@@ -31,7 +32,8 @@ def test_sm_resizes_image_and_boxes_to_the_target_size(target_json):
     out = t(results([[10, 10, 50, 50], [100, 100, 140, 140]]))  # mean size 40 px
     c = out['scale_match_factor']
     assert 10 / 40 - 1e-6 <= c <= 12 / 40 + 0.05
-    assert out['img'].shape[:2] == (round(400 * c), round(600 * c)) and out['img_shape'] == out['img'].shape[:2]
+    assert out['img'].shape[:2] == (round(400 * c), round(600 * c))
+    assert out['img_shape'] == out['img'].shape[:2]
     w = out['gt_bboxes'].widths.numpy()
     assert np.all((w >= 9) & (w <= 13))
     assert out['scale_factor'][0] == pytest.approx(out['img'].shape[1] / 600)
