@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: env demo test test-fast cuda-build-check clean
+.PHONY: env demo test test-fast lint cuda-build-check clean
 
 env:
 	@bash tools/setup_env.sh
@@ -16,6 +16,11 @@ test: env
 
 test-fast: env
 	$(PY) -m pytest tests -q -m "not slow" -p no:cacheprovider
+
+# The lint gate (setup.cfg): what .ci/run and the pre-commit hook check.
+lint: env
+	$(VENV)/bin/flake8 mmlean projects tools tests setup.py
+	$(VENV)/bin/isort --check-only --diff mmlean projects tools tests setup.py
 
 # Shows that the CUDA sources of mmlean._ext compile here (nvcc, no GPU needed).
 cuda-build-check: env

@@ -15,7 +15,6 @@ import torch.nn as nn
 
 from mmlean.ops import binary_conv as _bc
 from mmlean.ops.binary_conv import PackedBinaryWeight, binary_conv2d, pack_binary_weight
-
 from .conv import BinaryConv2d
 
 

@@ -199,6 +199,11 @@ class SampleReduceSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
             self.mutator.set_single_path(None)
         self.last_reward = reward
         self.runner.message_hub.update_scalar('search/reward', reward)
+        _, reduction, index = self.step_kind()
+        parts = ''.join(f', {k} {v:.4f}'
+                        for k, v in getattr(self.algorithm, 'last_accuracies', {}).items())
+        self.runner.logger.info(f'search: reduction round {reduction + 1}, path {index + 1}/'
+                                f'{self.mutator.round_length()}: reward {reward:.4f}{parts}')
         self.mutator.record(reward, step=self._epoch)
 
     @torch.no_grad()

@@ -48,7 +48,9 @@ class SampleReduceMutator(NasMutator):
         super().__init__(custom_groups, init_cfg)
         if route_rank not in ('auto', 'arch', 'score'):
             raise ValueError(f"route_rank must be 'auto', 'arch' or 'score', got {route_rank!r}")
-        self.scorer = MODELS.build(scorer) if isinstance(scorer, dict) else scorer
+        if isinstance(scorer, dict):  # scorers live in mmrazor's registry, whatever the scope
+            scorer = MODELS.build(dict(scorer, _scope_=scorer.get('_scope_', 'mmrazor')))
+        self.scorer = scorer
         self.seed, self.route_rank = int(seed), route_rank
         self._arch_params = None
 
@@ -85,6 +87,32 @@ class SampleReduceMutator(NasMutator):
                                                    dtype=torch.long))
         self.register_buffer('history_step', torch.full((num_choices - 1, ), -1,
                                                         dtype=torch.long))
+
+    def add_twin(self, supernet) -> None:
+        """Mirror every single path and abandonment on ``supernet`` too: a second
+        network built from the same search-space config (same aliases), e.g.
+        CP-NAS's full-precision parent beside the 1-bit child."""
+        twin: Dict[str, List[ReducibleMutableOP]] = {}
+        for module in supernet.modules():
+            if isinstance(module, ReducibleMutableOP):
+                twin.setdefault(module.alias, []).append(module)
+        missing = sorted(set(self.op_aliases) - set(twin))
+        extra = sorted(set(twin) - set(self.op_aliases))
+        if missing or extra:
+            raise SearchSpaceError('the twin supernet has another search space: '
+                                   f'missing aliases {missing[:5]}, extra aliases {extra[:5]}')
+        for alias, mutables in twin.items():
+            if mutables[0].all_choices != self.choice_names:
+                raise SearchSpaceError(f'twin edge {alias} has candidates '
+                                       f'{mutables[0].all_choices}, not {self.choice_names}')
+        self._twins = getattr(self, '_twins', []) + [twin]
+
+    def _mutables(self, g: int) -> List[ReducibleMutableOP]:
+        """Group ``g``'s mutables in the supernet and in every twin."""
+        found = list(self.search_groups[self.op_groups[g]])
+        for twin in getattr(self, '_twins', []):
+            found += twin[self.op_aliases[g]]
+        return found
 
     # --- the reduced space ---------------------------------------------------
     def active(self) -> torch.Tensor:
@@ -144,8 +172,8 @@ class SampleReduceMutator(NasMutator):
 
     def set_single_path(self, choices: Optional[Dict[str, str]]) -> None:
         """Run only ``choices`` (group -> op) in every mutable; None: back to the supernet."""
-        for group in self.op_groups:
-            for mutable in self.search_groups[group]:
+        for g, group in enumerate(self.op_groups):
+            for mutable in self._mutables(g):
                 mutable.single_path = None if choices is None else choices[group]
 
     def record(self, reward: float, step: int = -1) -> Optional[Dict[str, str]]:
@@ -167,7 +195,7 @@ class SampleReduceMutator(NasMutator):
         reduction = self.num_reductions
         for g, (group, index) in enumerate(zip(self.op_groups, worst.tolist())):
             name = self.choice_names[index]
-            for mutable in self.search_groups[group]:
+            for mutable in self._mutables(g):
                 mutable.abandon(name)
             dropped[self.op_aliases[g]] = name
             self.history[reduction, g] = index

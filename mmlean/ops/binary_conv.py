@@ -21,14 +21,13 @@ Two weight layouts:
   filter ``c`` is -1 at that tap, so one popcount word covers 64 channels;
   ``neg_count`` is empty (padded taps are skipped, not corrected).
 """
+import logging
 from typing import NamedTuple, Optional
 
-import logging
 import torch
 import torch.nn.functional as F
 
 from mmlean.utils.ext_loader import load_ext
-
 from .bitpack import sign_pack, sign_unpack
 
 ext_module = load_ext('_ext', ['binary_conv2d'])

@@ -38,6 +38,8 @@ class BNAS(SampleReduceAlgorithmMixin, Darts):
         if mutator is None:
             mutator = dict(type='SampleReduceMutator',
                            scorer=dict(type='PerformanceLikelihoodScorer'))
+        if isinstance(mutator, dict):  # the mutator lives in mmrazor's registry
+            mutator = dict(mutator, _scope_=mutator.get('_scope_', 'mmrazor'))
         super().__init__(architecture, mutator, unroll=False, norm_training=norm_training,
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if not isinstance(self.mutator, SampleReduceMutator):

@@ -7,8 +7,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mmlean.binary import (BinaryConv2d, PackedBinaryConv2d, RBNNConv2d,
-                           UnsupportedLayerError, XNORConv2d, convert_to_deploy)
+from mmlean.binary import (BinaryConv2d, PackedBinaryConv2d, RBNNConv2d, UnsupportedLayerError,
+                           XNORConv2d, convert_to_deploy)
 
 
 def random_case(rng):
@@ -117,7 +117,8 @@ def test_deploy_state_dict_is_small_and_loads_weights_only():
     buf.seek(0)
     state = torch.load(buf, weights_only=True)
     packed = state['conv2.weight_blocked']
-    assert packed.dtype == torch.int64 and packed.numel() * 64 == 32 * 9 * 64  # 1 bit/weight (Cin 32 padded to 64)
+    # 1 bit per weight (Cin 32 padded to 64)
+    assert packed.dtype == torch.int64 and packed.numel() * 64 == 32 * 9 * 64
     assert len(buf.getvalue()) < fp_bytes  # binary layers hold 1 bit per weight
 
 

@@ -2,6 +2,9 @@
 import copy
 import types
 
+import mmlean  # noqa: F401  (first: its compat fixes must precede mmrazor)
+
+# isort: split
 import torch
 from mmrazor.models.algorithms.nas.darts import Darts, DartsDDP
 from mmrazor.registry import MODELS
@@ -21,6 +24,9 @@ def tiny_darts():
                 neck=dict(type='mmpretrain.GlobalAveragePooling'),
                 head=dict(type='mmpretrain.LinearClsHead', num_classes=3, in_channels=32,
                           loss=dict(type='mmpretrain.CrossEntropyLoss')))
+    import mmpretrain.models  # noqa: F401  (registers ClsDataPreprocessor)
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmpretrain')  # the classifier's default preprocessor is mmpretrain's
     torch.manual_seed(0)
     return MODELS.build(dict(type='mmrazor.Darts', architecture=arch,
                              mutator=dict(type='mmrazor.NasMutator'), unroll=False,

@@ -29,6 +29,8 @@ def supernet_cfg(pc_k=1):
 
 def build(rounds=2, **scorer):
     import mmlean.projects.bnas  # noqa: F401
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmrazor')  # another test may have left mmpretrain's scope current
     algo = MODELS.build(dict(
         type='mmrazor.BNAS', architecture=supernet_cfg(pc_k=2),
         mutator=dict(type='SampleReduceMutator',
@@ -145,6 +147,8 @@ def test_export_loads_into_a_fresh_supernet_with_sub_model(tmp_path):
     cfg = supernet_cfg(pc_k=1)
     cfg['backbone']['mutable_cfg']['type'] = 'mmrazor.DiffMutableOP'  # what retraining uses
     cfg['backbone']['mutable_cfg'].pop('pc_k')
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmpretrain')  # the classifier's default preprocessor is mmpretrain's
     subnet = MODELS.build(dict(type='mmrazor.sub_model', cfg=cfg, fix_subnet=path))
     for name, module in subnet.named_modules():
         if hasattr(module, 'is_fixed'):

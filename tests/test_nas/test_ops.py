@@ -177,7 +177,7 @@ def test_registered_in_the_root_registry_for_every_scope():
         for name in ('BinaryDilConv', 'BinarySepConv', 'BinarySkipConnect'):
             assert registry.get(name) is not None, (registry.name, name)
     mutable = RAZOR.build(dict(
-        type='DiffMutableOP',
+        type='DiffMutableOP', _scope_='mmrazor',
         candidates=dict(sep_conv_3x3=dict(type='BinarySepConv', kernel_size=3),
                         skip_connect=dict(type='BinarySkipConnect')),
         module_kwargs=dict(in_channels=C, out_channels=C, stride=2)))

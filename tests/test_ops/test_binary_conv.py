@@ -1,5 +1,4 @@
 """binary_conv2d: compiled op against the pure-PyTorch reference, exactly."""
-import itertools
 
 import pytest
 import torch
@@ -196,13 +195,16 @@ from mmlean.ops import binary_conv as bc
 random.seed(0); torch.manual_seed(0)
 for _ in range(12):
     n = random.randint(1, 3); cin = random.choice([1, 7, 63, 64, 65, 128, 190])
-    cout = random.choice([1, 8, 9, 16, 24, 33]); h = random.randint(1, 12); w = random.randint(1, 15)
-    k = random.choice([1, 3]); stride = random.choice([1, 2]); pad = random.choice([0, 1]) if k == 3 else 0
+    cout = random.choice([1, 8, 9, 16, 24, 33])
+    h = random.randint(1, 12); w = random.randint(1, 15)
+    k = random.choice([1, 3]); stride = random.choice([1, 2])
+    pad = random.choice([0, 1]) if k == 3 else 0
     if h + 2 * pad < k or w + 2 * pad < k: continue
     x = torch.randn(n, cin, h, w); wt = torch.randn(cout, cin, k, k); thr = torch.randn(n) * 0.1
     p = bc.pack_binary_weight(wt)
     got = bc.binary_conv2d(x, thr, p, stride, pad, int_output=True).float()
-    exp = F.conv2d(torch.where(x < thr.view(-1, 1, 1, 1), -1., 1.), torch.where(wt < 0, -1., 1.), None, stride, pad)
+    exp = F.conv2d(torch.where(x < thr.view(-1, 1, 1, 1), -1., 1.), torch.where(wt < 0, -1., 1.),
+                   None, stride, pad)
     assert torch.equal(got, exp), (n, cin, cout, h, w, k, stride, pad)
 for _ in range(24):  # grouped (depthwise too) and dilated
     cin = random.choice([3, 48, 65, 130]); groups = random.choice([1, 2, cin])

@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import sys
 
-
 import torch
 import torch.nn as nn
 
@@ -214,9 +213,9 @@ def main():
     parser.add_argument('--json', help='write all results to this file')
     parser.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
     args = parser.parse_args()
+    import mmlean  # noqa: F401
 
     if args.child:  # one ISA path, results as json on stdout's last line
-        import mmlean  # noqa: F401
         from mmlean.ops import cpu_isa
         out = dict(isa=cpu_isa(), rows=[], depthwise=[])
         for t in args.threads:
@@ -227,7 +226,6 @@ def main():
         print(json.dumps(out))
         return
 
-    import mmlean  # noqa: F401
     print(f'torch {torch.__version__}; CPU flags: ' + ' '.join(
         f for f in ('avx2', 'avx512f', 'avx512_vpopcntdq', 'avx512_vnni')
         if f in open('/proc/cpuinfo').read()))

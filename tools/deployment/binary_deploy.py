@@ -1,7 +1,7 @@
 """Convert a trained binary network (RBNN or plain) to a bit-packed deploy model.
 
     python tools/deployment/binary_deploy.py CONFIG CHECKPOINT --out DEPLOY.pth
-        [--eval] [--input-size 32] [--no-fuse-bn]
+        [--eval] [--input-size 32] [--no-fuse-bn] [--cfg-options key=value ...]
 
 Every binary conv becomes bit-packed weights (1 bit per weight) with a fused
 per-channel scale/BatchNorm epilogue, run by mmlean._ext's XNOR-popcount
@@ -15,6 +15,8 @@ import json
 import os.path as osp
 import sys
 
+from mmengine.config import DictAction
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -27,6 +29,9 @@ def parse_args(argv=None):
                         help='side of the sample input used to trace BN folding')
     parser.add_argument('--no-fuse-bn', action='store_true')
     parser.add_argument('--json', help='write sizes and metrics to this file')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys (see tools/train.py), e.g. '
+                        'model.fix_subnet=work_dirs/search/fix_subnet.yaml')
     return parser.parse_args(argv)
 
 
@@ -40,7 +45,7 @@ def main(argv=None):
     try:
         if not osp.isfile(args.checkpoint):
             raise ConfigError(f'checkpoint not found: {args.checkpoint}')
-        cfg = load_config(args.config)
+        cfg = load_config(args.config, args.cfg_options)
     except ConfigError as err:
         print(f'binary_deploy.py: error: {err}', file=sys.stderr)
         return 2

@@ -15,16 +15,24 @@ CONFIGS = {
 }
 
 
+# 16x16 digits (the originals are 8x8): the 40-epoch schedules unchanged at a quarter of the
+# 32x32 cost, so the three runs fit CI's time budget; the README's table is the 32x32 run
+SMALL = ['train_dataloader.dataset.image_size=16',
+         'train_dataloader.dataset.pipeline.0.crop_size=16',
+         'val_dataloader.dataset.image_size=16', 'test_dataloader.dataset.image_size=16']
+
+
 def train_and_test(repo_root, config, work_dir):
     env = dict(os.environ, OMP_NUM_THREADS='2')
-    train = subprocess.run([sys.executable, 'tools/train.py', config, '--work-dir', work_dir],
+    train = subprocess.run([sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
+                            '--cfg-options', *SMALL],
                            cwd=repo_root, env=env, capture_output=True, text=True)
     assert train.returncode == 0, train.stderr[-3000:]
     out = osp.join(work_dir, 'metrics.json')
     test = subprocess.run([sys.executable, 'tools/test.py', config,
                            osp.join(work_dir, 'epoch_40.pth'), '--work-dir', work_dir,
-                           '--out', out], cwd=repo_root, env=env, capture_output=True,
-                          text=True)
+                           '--out', out, '--cfg-options', *SMALL[2:]], cwd=repo_root, env=env,
+                          capture_output=True, text=True)
     assert test.returncode == 0, test.stderr[-3000:]
     return json.load(open(out))['accuracy/top1']
 
