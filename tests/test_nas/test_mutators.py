@@ -28,8 +28,9 @@ def supernet_cfg(pc_k=1):
 
 
 def build(rounds=2, **scorer):
-    import mmlean.projects.bnas  # noqa: F401
     from mmengine.registry import init_default_scope
+
+    import mmlean.projects.bnas  # noqa: F401
     init_default_scope('mmrazor')  # another test may have left mmpretrain's scope current
     algo = MODELS.build(dict(
         type='mmrazor.BNAS', architecture=supernet_cfg(pc_k=2),
