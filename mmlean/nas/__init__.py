@@ -20,7 +20,8 @@ from .ops import BinaryDilConv, BinarySepConv, BinarySkipConnect
 from .params import count_parameters
 from .plot import plot_cell, plot_genotype
 from .reduction_plot import plot_reduction_history
-from .scorers import BaseReductionScorer, PerformanceLikelihoodScorer, softmax_over, ucb_bonus
+from .scorers import (BaseReductionScorer, ChildParentScorer, PerformanceLikelihoodScorer,
+                      child_parent_indicator, softmax_over, ucb_bonus)
 
 _mmrazor_darts.apply()
 
@@ -32,5 +33,6 @@ __all__ = [
     'load_genotype', 'subnet_to_genotype', 'subnet_yaml', 'validate_genotype',
     'SampleReduceAlgorithmMixin', 'SampleReduceSearchLoop', 'search_schedule',
     'ReducibleMutableOP', 'SearchSpaceError', 'SampleReduceMutator', 'plot_reduction_history',
-    'BaseReductionScorer', 'PerformanceLikelihoodScorer', 'softmax_over', 'ucb_bonus'
+    'BaseReductionScorer', 'ChildParentScorer', 'PerformanceLikelihoodScorer',
+    'child_parent_indicator', 'softmax_over', 'ucb_bonus'
 ]

@@ -257,9 +257,19 @@ class SampleReduceMutator(NasMutator):
             choices[route] = [edges[i] for i in order[:num_inputs]]
         return choices
 
+    def check_twins(self) -> None:
+        """Every twin supernet holds the same reduced space as the supernet."""
+        for g, alias in enumerate(self.op_aliases):
+            active = self.search_groups[self.op_groups[g]][0].active
+            for mutable in self._mutables(g):
+                if not torch.equal(mutable.active.cpu(), active.cpu()):
+                    raise SearchSpaceError(f'{alias}: a twin supernet left the search space '
+                                           'of the supernet')
+
     def export(self, model) -> Dict:
         """mmrazor ``fix_subnet`` (``{alias: {'chosen': ...}}``) of :meth:`derive`."""
         from mmrazor.structures.subnet.fix_subnet import convert_fix_subnet, export_fix_subnet
+        self.check_twins()
         choices = self.derive()
         self.set_choices({**self.current_choices, **choices})
         fix_subnet, _ = export_fix_subnet(model)
