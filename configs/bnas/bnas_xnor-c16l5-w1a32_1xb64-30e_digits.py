@@ -9,7 +9,7 @@ _base_ = ['./_base_/bnas_xnor_eval_net.py', '../_base_/default_runtime.py']
 custom_imports = dict(imports=['mmlean.engine', 'mmlean.datasets', 'mmlean.nas'],
                       allow_failed_imports=False)
 
-data_preprocessor = dict(type='ClsDataPreprocessor', num_classes=10, mean=[78.0] * 3,
+data_preprocessor = dict(type='mmpretrain.ClsDataPreprocessor', num_classes=10, mean=[78.0] * 3,
                          std=[95.0] * 3, to_rgb=False)
 base_channels = 16
 model = dict(cfg=dict(
