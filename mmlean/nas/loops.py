@@ -62,6 +62,17 @@ def _set_epoch(loader: DataLoader, epoch: int) -> None:
             obj.set_epoch(epoch)
 
 
+class _WithDevice:
+    """A model seen with a ``device`` attribute (what mmrazor's BN calibration reads)."""
+
+    def __init__(self, model):
+        self._model = model
+        self.device = next(model.parameters()).device
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+
 @LOOPS.register_module()
 class SampleReduceSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
     """Warm-up, then sample-evaluate-reduce rounds, then export (see the module docstring).
@@ -230,7 +241,9 @@ class SampleReduceSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
 
     def _calibrate(self, model) -> None:
         saved = self.runner.model
-        self.runner.model = model  # CalibrateBNMixin reads runner.model
+        # CalibrateBNMixin reads runner.model, and its .device under DDP (a bare model
+        # such as CP-NAS's parent has none)
+        self.runner.model = model if hasattr(model, 'device') else _WithDevice(model)
         try:
             self.calibrate_bn_statistics(self.dataloader, self.calibrate_sample_num)
         finally:
