@@ -1,8 +1,10 @@
 """CP-NAS's training stage: the searched 1-bit child trained with the kernel-level CP loss."""
+import logging
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from mmrazor.models.algorithms import BaseAlgorithm
 from mmrazor.models.utils import add_prefix
@@ -112,6 +114,11 @@ class ChildParentTrainer(BaseAlgorithm):
         architecture, data_preprocessor = classifier_defaults(architecture, data_preprocessor)
         super().__init__(architecture, data_preprocessor, init_cfg)
         if isinstance(parent, dict):
+            init = parent.get('init_cfg') or {}
+            if parent_mode == 'frozen' and init.get('type') != 'Pretrained':
+                print_log('ChildParentTrainer: parent_mode is "frozen" but the parent config '
+                          'has no Pretrained init_cfg: the child would be pulled toward an '
+                          'untrained parent', logger='current', level=logging.WARNING)
             parent, _ = classifier_defaults(parent, None)
             parent = MODELS.build(parent)
         self.parent = parent

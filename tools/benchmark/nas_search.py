@@ -14,6 +14,9 @@
      channels through every op, the same number of epochs.
 
    The paper claims a search 40% faster than PC-DARTS; our goal is >= 1.4x.
+   ``--cpnas`` adds CP-NAS's search (1-bit child + FP parent, every op of every
+   edge sampled once per round, no warm-up) on the same data, and compares the
+   time per reduction round (whole search / 7 rounds) with BNAS's.
 
 2. Deployment: the released ``BNAS_XNOR_1`` cell as a W1A1 CIFAR-10 network
    (20 cells, C=36) converted to the bit-packed engine
@@ -33,21 +36,26 @@ import time
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEARCH = 'configs/bnas/bnas_xnor-w1a32_supernet-c16-l5_1xb64-search_digits.py'
+CPNAS_SEARCH = 'configs/cpnas/cpnas_xnor-w1a1_supernet-c16-l5_1xb64-search_digits.py'
 W1A1 = 'configs/bnas/bnas-xnor-c36l20-1w1a_1xb96-600e_cifar10.py'
 GOALS = dict(search=1.4, deploy=3.0)
 
 
-def variant_configs(images: int, out_dir: str) -> dict:
-    """Write the three search configs (BNAS, PC-DARTS, DARTS) of the comparison."""
+def _shrunk(path: str, images: int):
     from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(ROOT, path), import_custom_modules=False)
+    cfg.train_dataloader.dataset.indices = images
+    cfg.train_cfg.mutator_dataloader.dataset.indices = -images
+    cfg.train_cfg.eval_dataloader.dataset.indices = -images
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1000)
+    return cfg
 
+
+def variant_configs(images: int, out_dir: str, cpnas: bool = False) -> dict:
+    """Write the search configs of the comparison (BNAS, PC-DARTS, DARTS[, CP-NAS])."""
     import mmlean  # noqa: F401
     # isort: split
-    base = Config.fromfile(osp.join(ROOT, SEARCH), import_custom_modules=False)
-    base.train_dataloader.dataset.indices = images
-    base.train_cfg.mutator_dataloader.dataset.indices = -images
-    base.train_cfg.eval_dataloader.dataset.indices = -images
-    base.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1000)
+    base = _shrunk(SEARCH, images)
     configs = {}
     bnas = base.copy()
     configs['BNAS'] = bnas
@@ -70,6 +78,8 @@ def variant_configs(images: int, out_dir: str) -> dict:
                            mutator_dataloader=base.train_cfg.mutator_dataloader,
                            max_epochs=epochs, val_begin=epochs + 1)
     configs['DARTS (mmrazor)'] = darts
+    if cpnas:
+        configs['CP-NAS'] = _shrunk(CPNAS_SEARCH, images)
     paths = {}
     for name, cfg in configs.items():
         path = osp.join(out_dir, name.split()[0].lower().replace('-', '_') + '.py')
@@ -99,10 +109,10 @@ def child(config: str, work_dir: str) -> None:
     print(json.dumps(dict(seconds=seconds, peak_mb=peak_mb, epochs=runner.train_loop.max_epochs)))
 
 
-def run_searches(images: int) -> dict:
+def run_searches(images: int, cpnas: bool = False) -> dict:
     results = {}
     with tempfile.TemporaryDirectory(prefix='nas_search_') as tmp:
-        for name, path in variant_configs(images, tmp).items():
+        for name, path in variant_configs(images, tmp, cpnas).items():
             print(f'  {name}: searching ...', flush=True)
             env = dict(os.environ, OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', '1'))
             out = subprocess.run([sys.executable, __file__, '--child', path,
@@ -162,6 +172,7 @@ def main() -> int:
     parser.add_argument('--reps', type=int, default=10)
     parser.add_argument('--skip-search', action='store_true')
     parser.add_argument('--skip-deploy', action='store_true')
+    parser.add_argument('--cpnas', action='store_true', help='add the CP-NAS search')
     parser.add_argument('--child', nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -173,7 +184,7 @@ def main() -> int:
     if not args.skip_search:
         print(f'search cost, {args.images} images per split, '
               f'OMP_NUM_THREADS={os.environ.get("OMP_NUM_THREADS", "1")}:')
-        res = run_searches(args.images)
+        res = run_searches(args.images, args.cpnas)
         for name, r in res.items():
             print(f'  {name:16s} {r["epochs"]:3d} epochs  {r["seconds"]:8.1f} s  '
                   f'peak RSS {r["peak_mb"]:7.0f} MB')
@@ -182,6 +193,12 @@ def main() -> int:
         print(f'  BNAS is {speedup:.2f}x faster than PC-DARTS (goal >= {GOALS["search"]}x) '
               f'and {vs_darts:.2f}x faster than DARTS')
         ok &= speedup >= GOALS['search']
+        if args.cpnas:
+            per_round = {k: res[k]['seconds'] / 7 for k in ('BNAS', 'CP-NAS')}
+            print(f'  per reduction round (search / 7): BNAS {per_round["BNAS"]:.1f} s, '
+                  f'CP-NAS {per_round["CP-NAS"]:.1f} s -> CP-NAS/BNAS '
+                  f'{per_round["CP-NAS"] / per_round["BNAS"]:.2f} (CP-NAS trains a child and '
+                  'a parent per path; the paper claims a search 30% faster than prior arts)')
     if not args.skip_deploy:
         d = deploy_speed(args.reps)
         print(f'deployed W1A1 BNAS_XNOR_1 (C=36, 20 cells), batch 1, 1 thread, 32x32: '

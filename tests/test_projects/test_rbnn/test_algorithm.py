@@ -80,10 +80,13 @@ def build_logged(cfg):
     logger = MMLogger.get_current_instance()
     records = Records()
     logger.addHandler(records)
+    level = logger.level  # an earlier test's runner may have left it at WARNING
+    logger.setLevel(logging.INFO)
     try:
         model = MODELS.build(cfg)
     finally:
         logger.removeHandler(records)
+        logger.setLevel(level)
     return model, [m for m in records.messages if m.startswith('RBNN:')]
 
 
