@@ -156,6 +156,16 @@ class SampleReduceSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
     def step_kind(self, step: Optional[int] = None) -> tuple:
         return self.schedule[self._epoch if step is None else step]
 
+    @property
+    def iters_this_epoch(self) -> int:
+        """Training iterations of the current step (what the progress bar counts)."""
+        kind = self.step_kind()[0] if self._epoch < len(self.schedule) else WARMUP
+        if kind == SAMPLE:
+            return self.sample_train_iters
+        if self._arch_updates():
+            return min(len(self.dataloader), len(self.mutator_dataloader))
+        return len(self.dataloader)
+
     def _arch_updates(self) -> bool:
         kind, _, index = self.step_kind()
         return kind == BETWEEN or (kind == WARMUP and index >= self.arch_start)

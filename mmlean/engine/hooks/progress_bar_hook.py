@@ -42,7 +42,9 @@ class ProgressBarHook(Hook):
         self._bar = None
 
     def before_train_epoch(self, runner) -> None:
-        self._start(len(runner.train_dataloader), self.train)
+        # a loop whose epochs are not one pass over the train loader says how long they are
+        total = getattr(runner.train_loop, 'iters_this_epoch', None)
+        self._start(total if total is not None else len(runner.train_dataloader), self.train)
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         self._update()
