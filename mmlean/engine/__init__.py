@@ -1,2 +1,3 @@
 """Shared hooks and loops (registered into mmengine's root registries)."""
 from .hooks import *  # noqa: F401,F403
+from .optimizers import *  # noqa: F401,F403

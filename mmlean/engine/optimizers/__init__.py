@@ -1,0 +1,8 @@
+"""Optimizers and optim-wrapper constructors (mmengine's root registries)."""
+from .cogd import CoGD, apply_correction, decay_factor, select_positions
+from .cogd_constructor import CoGDOptimWrapperConstructor
+
+__all__ = [
+    'CoGD', 'CoGDOptimWrapperConstructor', 'apply_correction', 'decay_factor',
+    'select_positions'
+]
