@@ -23,7 +23,7 @@ DENSITY_MODES = ('adaptive', 'fixed')
 
 
 def check_points(points, where: str = 'points') -> np.ndarray:
-    """``points`` as a float64 ``(N, 2)`` array of (x, y); raises ``ValueError`` naming ``where``."""
+    """``points`` as a float64 ``(N, 2)`` array of (x, y); a ``ValueError`` names ``where``."""
     pts = np.asarray(points, dtype=np.float64)
     if pts.size == 0:
         return np.zeros((0, 2), np.float64)

@@ -16,8 +16,8 @@ from mmcv.transforms import BaseTransform
 from mmengine.registry import TRANSFORMS
 from mmengine.structures import BaseDataElement
 
-from .density import DENSITY_MODES, adaptive_sigmas, check_points, points_to_density, \
-    sum_pool_density
+from .density import (DENSITY_MODES, adaptive_sigmas, check_points, points_to_density,
+                      sum_pool_density)
 
 
 def _points(results: Dict) -> np.ndarray:

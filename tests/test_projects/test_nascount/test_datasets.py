@@ -95,7 +95,7 @@ def test_errors_name_file_and_field(tmp_path):
     # points of the wrong shape
     bad = str(tmp_path / 'x_ann.mat')
     savemat(bad, {'annPoints': np.zeros((3, 1))})
-    with pytest.raises(CountingFormatError, match=r'x_ann.mat: field annPoints must be an \(N, 2\)'):
+    with pytest.raises(CountingFormatError, match=r'x_ann.mat: field annPoints must be an'):
         read_ann_points(bad)
     savemat(bad, {'points': np.zeros((3, 2))})
     with pytest.raises(CountingFormatError, match=r"x_ann.mat: no field 'annPoints'"):

@@ -3,8 +3,7 @@ sum-pool downsampling; kernels against a direct evaluation of the Gaussian."""
 import numpy as np
 import pytest
 
-from mmlean.projects.nascount.datasets import (adaptive_sigmas, points_to_density,
-                                               sum_pool_density)
+from mmlean.projects.nascount.datasets import adaptive_sigmas, points_to_density, sum_pool_density
 
 
 def _random_points(rng, n, h, w):
