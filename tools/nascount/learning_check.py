@@ -2,7 +2,7 @@
 
     python tools/nascount/synthetic_crowd.py --out data/synthetic_crowd
     python tools/nascount/learning_check.py [--work-dir work_dirs/nascount_learning]
-        [--only search amsnet amsnet-mse csrnet mean] [--csrnet-epochs 3]
+        [--only search amsnet amsnet-mse csrnet mean] [--csrnet-epochs 2]
         [--retrain-epochs 40]
 
 Steps (each a normal mmengine run of the configs in configs/nascount/):
@@ -103,7 +103,7 @@ def main(argv=None):
     parser.add_argument('--work-dir', default='work_dirs/nascount_learning')
     parser.add_argument('--only', nargs='+', choices=STEPS, default=list(STEPS))
     parser.add_argument('--retrain-epochs', type=int, default=40)
-    parser.add_argument('--csrnet-epochs', type=int, default=3)
+    parser.add_argument('--csrnet-epochs', type=int, default=2)
     parser.add_argument('--fix-subnet', help='a fix_subnet YAML (default: the search step\'s)')
     args = parser.parse_args(argv)
     os.makedirs(args.work_dir, exist_ok=True)

@@ -9,7 +9,8 @@
 #   previous level in a decoder cell; decoder ops conv 3x3, dil conv 3x3/5x5, sep conv 3x3,
 #   skip; upsampling candidates: transposed conv 3x3/5x5, bilinear + conv 3x3, nearest +
 #   conv 3x3;
-# * SPPLoss with the searched pooling (avg/max per level, 3 levels of 2x2).
+# * SPPLoss with the searched pooling (avg/max per level, 3 levels of 2x2);
+# * density head: 1x1 conv + ReLU at stride 8, predicting 100 x density.
 enc_ops = dict(
     conv_3x3=dict(type='ReLUConvBN', kernel_size=3),
     sep_conv_3x3=dict(type='mmrazor.DartsSepConv', kernel_size=3),
@@ -69,5 +70,7 @@ supernet = dict(
         mutable_cfg=dict(type='mmrazor.DiffMutableOP', candidates=dec_ops),
         route_cfg=route_cfg,
         up_cfg=dict(type='mmrazor.DiffMutableOP', candidates=up_ops)),
+    # ReLU output (non-negative density; a linear output left negative mass on the
+    # background that cancelled heads in our first synthetic run)
     head=dict(type='DensityHead', in_channels=num_nodes * dec_channels, loss=loss,
-              density_scale=density_scale))
+              density_scale=density_scale, act_cfg=dict(type='ReLU')))

@@ -106,8 +106,9 @@ class RandomCropWithPoints(BaseTransform):
 
 @TRANSFORMS.register_module()
 class RandomFlipWithPoints(BaseTransform):
-    """Horizontal flip with probability ``prob``: ``x -> W - x`` (a head in pixel column
-    ``c`` moves to ``W - 1 - c``), the density map flipped with the image."""
+    """Horizontal flip with probability ``prob``: ``x -> W - x`` in continuous image
+    coordinates (pixel ``c`` spans ``[c, c + 1)``, so a head inside pixel column ``c``
+    moves into column ``W - 1 - c``), the density map flipped with the image."""
 
     def __init__(self, prob: float = 0.5):
         if not 0 <= prob <= 1:
