@@ -20,8 +20,11 @@ from .ops import BinaryDilConv, BinarySepConv, BinarySkipConnect
 from .params import count_parameters
 from .plot import plot_cell, plot_genotype
 from .reduction_plot import plot_reduction_history
-from .scorers import (BaseReductionScorer, ChildParentScorer, PerformanceLikelihoodScorer,
-                      child_parent_indicator, softmax_over, ucb_bonus)
+from .robust_backbone import ABanditBackbone, SingleInputCell, cell_type_indices
+from .robust_ops import (DenoisingBlock, DilatedConvBN, DotProductNonLocal, FullSepConv,
+                         GaborFilter2d, gabor_kernel)
+from .scorers import (AntiBanditScorer, BaseReductionScorer, ChildParentScorer,
+                      PerformanceLikelihoodScorer, child_parent_indicator, softmax_over, ucb_bonus)
 
 _mmrazor_darts.apply()
 
@@ -34,5 +37,7 @@ __all__ = [
     'SampleReduceAlgorithmMixin', 'SampleReduceSearchLoop', 'search_schedule',
     'ReducibleMutableOP', 'SearchSpaceError', 'SampleReduceMutator', 'plot_reduction_history',
     'BaseReductionScorer', 'ChildParentScorer', 'PerformanceLikelihoodScorer',
-    'child_parent_indicator', 'softmax_over', 'ucb_bonus'
+    'child_parent_indicator', 'softmax_over', 'ucb_bonus', 'AntiBanditScorer', 'ABanditBackbone',
+    'SingleInputCell', 'cell_type_indices', 'DenoisingBlock', 'DilatedConvBN',
+    'DotProductNonLocal', 'FullSepConv', 'GaborFilter2d', 'gabor_kernel'
 ]

@@ -283,6 +283,10 @@ class SampleReduceSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
         from .reduction_plot import plot_reduction_history
         plot_reduction_history(history, self.mutator.op_aliases, self.mutator.choice_names,
                                osp.join(self.runner.work_dir, 'reduction_history.png'))
+        draw = getattr(self.algorithm, 'draw_subnet', None)
+        if callable(draw):  # a search space of its own (e.g. ABanditNAS's single-input cells)
+            draw(fix_subnet, self.runner.work_dir)
+            return
         from .genotype import GenotypeError, subnet_to_genotype
         from .plot import plot_genotype
         try:

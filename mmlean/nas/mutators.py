@@ -40,18 +40,23 @@ class SampleReduceMutator(NasMutator):
             'arch' (edge-normalization weight, softmax of the route's beta:
             DARTS/PC-DARTS), 'score' (the scorer's strength of the edge's
             surviving op) or 'auto' ('arch' when routes have parameters).
+        num_inputs (int): input edges each node keeps at derivation (2 in DARTS
+            cells; 1 in ABanditNAS's single-input cells). Defaults to 2.
         custom_groups, init_cfg: as ``NasMutator``.
     """
 
     def __init__(self, scorer: Dict, seed: int = 0, route_rank: str = 'auto',
-                 custom_groups: Optional[List[List[str]]] = None, init_cfg=None):
+                 num_inputs: int = 2, custom_groups: Optional[List[List[str]]] = None,
+                 init_cfg=None):
         super().__init__(custom_groups, init_cfg)
         if route_rank not in ('auto', 'arch', 'score'):
             raise ValueError(f"route_rank must be 'auto', 'arch' or 'score', got {route_rank!r}")
         if isinstance(scorer, dict):  # scorers live in mmrazor's registry, whatever the scope
             scorer = MODELS.build(dict(scorer, _scope_=scorer.get('_scope_', 'mmrazor')))
         self.scorer = scorer
-        self.seed, self.route_rank = int(seed), route_rank
+        if int(num_inputs) < 1:
+            raise ValueError(f'num_inputs must be >= 1, got {num_inputs}')
+        self.seed, self.route_rank, self.num_inputs = int(seed), route_rank, int(num_inputs)
         self._arch_params = None
 
     # --- setup -----------------------------------------------------------------
@@ -217,14 +222,16 @@ class SampleReduceMutator(NasMutator):
         return out
 
     # --- derivation ----------------------------------------------------------
-    def derive(self, excluded=('zero', 'none'), num_inputs: int = 2) -> Dict:
-        """One op per edge and the ``num_inputs`` strongest input edges per node.
+    def derive(self, excluded=('zero', 'none'), num_inputs: Optional[int] = None) -> Dict:
+        """One op per edge and the ``num_inputs`` (default: the mutator's) strongest input
+        edges per node.
 
         Each edge keeps its surviving op (if several are active: the largest
         alpha, else the strongest score), never an ``excluded`` one (DARTS's
         rule: 'none' is not a result). A node keeps the input edges with the
         largest route weight ('arch') or op strength ('score').
         """
+        num_inputs = self.num_inputs if num_inputs is None else int(num_inputs)
         active, strength = self.active(), self.scorer.strength(self.active())
         probs = self.arch_probs()
         keep = active.clone()

@@ -11,8 +11,9 @@ checkpoint taken mid-round resumes the same round.
   1911.10862, "performance-based strategy"; IJCV extension arXiv 2009.04247
   adds the UCB term for 1-bit search).
 
-CP-NAS's child-parent indicator and ABanditNAS's LCB/UCB are subclasses of
-:class:`BaseReductionScorer` with their own ``plan`` / ``record`` / ``scores``.
+* :class:`ChildParentScorer` -- CP-NAS (Zhuo et al., IJCAI 2020, arXiv 2005.00057).
+* :class:`AntiBanditScorer` -- ABanditNAS (Chen et al., ECCV 2020, arXiv
+  2008.00698): LCB sampling, EMA of the performance, UCB abandonment.
 """
 import math
 from typing import Optional
@@ -253,6 +254,92 @@ class ChildParentScorer(BaseReductionScorer):
 
     def strength(self, active):
         return self.last_scores.clone()
+
+
+@MODELS.register_module()
+class AntiBanditScorer(BaseReductionScorer):
+    """ABanditNAS's anti-bandit rule (Chen et al., ECCV 2020, arXiv 2008.00698, Sec. 3.1).
+
+    One bandit per edge (row), the candidate ops are its arms. With ``N`` paths
+    evaluated so far and ``n_k`` pulls of arm ``k``:
+
+    * initialization: each active op of every edge is sampled once (a random
+      permutation per edge: ``K`` paths); the accuracy ``a`` of a path becomes
+      ``m_k`` of every op it holds;
+    * sampling (Eqs. 9-10): ``s_L = m_k - sqrt(2 ln N / n_k)`` and
+      ``p_k = exp(-s_L) / sum_active exp(-s_L)``: ops that did poorly or were
+      tried rarely are sampled more (the paths are drawn one at a time, each
+      from the statistics the previous one left);
+    * update (Eq. 11): ``m_k <- (1 - lambda) m_k + lambda a`` for the ops of the path;
+    * abandonment (Eqs. 12-13) every ``K T`` paths of the round (``K`` = ops still
+      active): the op with the smallest ``s_U = m_k + sqrt(2 ln N / n_k)``.
+
+    Rewards must be fractions in [0, 1] (a percentage would make the softmax one-hot).
+    How many initialization paths the paper runs is not stated; one per op is our
+    choice (``init_rounds``).
+
+    Args:
+        rounds (int): ``T``. Defaults to 3 (the book chapter's Algorithm 8).
+        lam (float): ``lambda`` of the EMA. Defaults to 0.7.
+        c (float): the constant inside the root. Defaults to 2.
+        init_rounds (int): initialization passes over the ops (>= 1: the bonus of an
+            op never tried is infinite). Defaults to 1.
+    """
+
+    def __init__(self, rounds: int = 3, lam: float = 0.7, c: float = 2.0, init_rounds: int = 1):
+        super().__init__()
+        if rounds < 1:
+            raise ValueError(f'AntiBanditScorer: rounds must be >= 1, got {rounds}')
+        if not 0 < lam <= 1:
+            raise ValueError(f'AntiBanditScorer: lam must be in (0, 1], got {lam}')
+        if init_rounds < 1:
+            raise ValueError(f'AntiBanditScorer: init_rounds must be >= 1, got {init_rounds}')
+        self.rounds, self.lam, self.c, self.init_rounds = int(rounds), float(lam), float(c), \
+            int(init_rounds)
+
+    def prepare(self, num_groups: int, num_choices: int) -> None:
+        super().prepare(num_groups, num_choices)
+        self.register_buffer('performance', torch.zeros(num_groups, num_choices))
+
+    def round_length(self, num_active: int) -> int:
+        first = num_active == getattr(self, 'num_choices', -1)
+        return self.rounds * num_active + (self.init_rounds * num_active if first else 0)
+
+    def _initializing(self, active: torch.Tensor) -> bool:
+        return bool((self.pulls[active] < self.init_rounds).any())
+
+    def sampling_probs(self, active: torch.Tensor) -> torch.Tensor:
+        """(G, K) Eq. 10: softmax over the active ops of ``-(m - sqrt(c ln N / n))``."""
+        lcb = self.performance - ucb_bonus(self.pulls, float(self.total_pulls), self.c)
+        return softmax_over(-lcb, active)
+
+    def plan(self, active, arch_probs, generator):
+        if self._initializing(active):
+            length = int(active.sum(dim=1).max())
+            rows = []
+            for g in range(self.num_groups):
+                ops = torch.nonzero(active[g]).flatten()
+                ops = ops[torch.randperm(len(ops), generator=generator)]
+                rows.append(ops.repeat(-(-length // len(ops)))[:length])  # rows with fewer ops wrap
+            return torch.stack(rows).t()  # (K, G): every op once per edge
+        probs = self.sampling_probs(active)
+        return torch.multinomial(probs, 1, generator=generator).t()  # (1, G)
+
+    def record(self, choice, reward):
+        rows = torch.arange(self.num_groups)
+        old = self.performance[rows, choice]
+        fresh = self.pulls[rows, choice] == 0
+        self.performance[rows, choice] = torch.where(
+            fresh, torch.full_like(old, float(reward)),
+            (1 - self.lam) * old + self.lam * float(reward))
+        super().record(choice, reward)
+
+    def scores(self, active):
+        """(G, K) Eq. 12: ``s_U = m + sqrt(c ln N / n)``; the lowest active one is abandoned."""
+        return self.performance + ucb_bonus(self.pulls, float(self.total_pulls), self.c)
+
+    def strength(self, active):
+        return self.performance.clone()
 
 
 def child_parent_indicator(child_acc: float, parent_acc: float, beta_p: float) -> float:
