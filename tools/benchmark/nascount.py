@@ -3,9 +3,10 @@
     python tools/benchmark/nascount.py [--threads 1] [--reps 10] [--size 512]
         [--fix-subnet configs/nascount/AMSNet_synthetic-crowd.yaml]
 
-Both networks are built from their synthetic-set configs (the searched AMSNet from a
-fix_subnet YAML, rebuilt by ``mmrazor.sub_model``; CSRNet = VGG-16 front end +
-dilated back end); MACs count conv and transposed-conv layers (forward hooks:
+The networks are built from their configs (the searched AMSNet from a fix_subnet YAML,
+rebuilt by ``mmrazor.sub_model``, at the synthetic-set width C=16 and at the real-set
+width C=32; CSRNet = VGG-16 front end + dilated back end); MACs count conv and
+transposed-conv layers (forward hooks:
 ``out elements x in/groups x kh x kw`` for convs, ``in elements x out/groups x kh x kw``
 for transposed convs), the usual "FLOPs" of counting papers. Latency is the
 median of interleaved blocks (mmlean.utils.benchmark.timeit), on ``--threads``
@@ -69,6 +70,8 @@ def main(argv=None):
     models = {
         'AMSNet (searched)': build('nascount_amsnet-searched_1xb8-60e_synthetic-crowd.py',
                                    args.fix_subnet),
+        'AMSNet (searched, C=32, real-set configs)': build(
+            'nascount_amsnet-searched_1xb4-400e_shanghaitech-a.py', args.fix_subnet),
         'CSRNet': build('csrnet_vgg16_1xb8-60e_synthetic-crowd.py'),
     }
     shape = (3, args.size, args.size)
@@ -88,12 +91,12 @@ def main(argv=None):
                    block=1)
     base = statistics.median(times['CSRNet'])
     print(f'input 1x3x{args.size}x{args.size}, {args.threads} thread(s), {args.reps} reps')
-    print('| network | params (M) | GMACs | latency (ms) | vs CSRNet |')
+    print('| network | params (M) | GMACs | latency (ms) | CSRNet latency / this |')
     print('|---|---|---|---|---|')
     for name, r in rows.items():
         t = statistics.median(times[name])
         print(f"| {name} | {r['params'] / 1e6:.3f} | {r['macs'] / 1e9:.2f} | {t * 1e3:.1f} | "
-              f'{base / t:.2f}x faster |')
+              f'{base / t:.2f}x |')
     return 0
 
 
