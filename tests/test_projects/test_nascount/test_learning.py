@@ -21,7 +21,7 @@ def test_searched_amsnet_beats_mean_count(tmp_path, run_python):
     torch.manual_seed(0)
     cfg = Config.fromfile(osp.join(
         ROOT, 'configs', 'nascount', 'nascount_amsnet-searched_1xb8-60e_synthetic-crowd.py'))
-    epochs = 25
+    epochs = 40
     cfg.merge_from_dict({
         'train_dataloader.dataset.data_root': str(tmp_path / 'syn'),
         'test_dataloader.dataset.data_root': str(tmp_path / 'syn'),
