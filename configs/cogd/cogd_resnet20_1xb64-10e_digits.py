@@ -33,15 +33,16 @@ iters_per_epoch = 23  # 1437 training digits / 64
 # decayed linearly to 0 over the run.
 optim_wrapper = dict(
     constructor='CoGDOptimWrapperConstructor',
-    optimizer=dict(type='CoGD', lr=0.02, momentum=0.9, weight_decay=5e-4, rule='paper',
+    optimizer=dict(type='CoGD', lr=0.002, momentum=0.9, weight_decay=5e-4, rule='paper',
                    select='zero', beta=10.0, decay='linear',
                    total_steps=max_epochs * iters_per_epoch),
     paramwise_cfg=dict(cogd_pairs=[
         dict(x=r'(.*)\.bn(\d+)\.soft_mask',
              A=[r'\1.conv\2.weight', r'\1.bn\2.weight', r'\1.bn\2.bias'],
-             l1=0.1, nonneg=True)
+             l1=0.3, nonneg=True, x_lr_mult=50.0)
     ]))
 param_scheduler = []
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=5)
 val_cfg = dict()
 test_cfg = dict()
+custom_hooks = [dict(type='CoGDHook')]

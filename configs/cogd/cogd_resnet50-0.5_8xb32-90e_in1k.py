@@ -37,3 +37,4 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_epochs, by_epoch=True, begin=0, end=max_epochs)
 ]
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
+custom_hooks = [dict(type='CoGDHook')]

@@ -38,3 +38,4 @@ param_scheduler = [
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=5)
 val_cfg = dict()
 test_cfg = dict()
+custom_hooks = [dict(type='CoGDHook')]

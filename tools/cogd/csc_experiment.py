@@ -41,6 +41,10 @@ def parse_args():
     p.add_argument('--keep', type=float, default=0.75, help='inpainting: kept pixel fraction')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--tasks', default='reconstruction,inpainting')
+    p.add_argument('--recon-rule', default='backtrack',
+                   help="CoGD rule for reconstruction (official: 'backtrack')")
+    p.add_argument('--inpaint-rule', default='rescale',
+                   help="CoGD rule for inpainting (official: 'rescale')")
     p.add_argument('--out', default='work_dirs/cogd_csc')
     return p.parse_args()
 
@@ -67,9 +71,9 @@ def main():
           f'{args.filter_size}x{args.filter_size}, {args.iters} x ({args.inner} + {args.inner}) '
           f'ADMM steps, lam {args.lam}, threads {torch.get_num_threads()}', flush=True)
     tasks = dict(
-        reconstruction=(None, dict(rule='backtrack', alpha=1 / 2)),
+        reconstruction=(None, dict(rule=args.recon_rule, alpha=1 / 2)),
         inpainting=(random_mask(tuple(images.shape), args.keep, seed=args.seed),
-                    dict(rule='rescale', alpha=1 / 3, beta=0.05, rescale_step=0.1)))
+                    dict(rule=args.inpaint_rule, alpha=1 / 3, beta=0.05, rescale_step=0.1)))
     results, solvers = {}, {}
     for task in args.tasks.split(','):
         mask, cogd = tasks[task]
@@ -100,7 +104,7 @@ def figure(solvers, images, tasks, path):
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     keys = list(solvers)
-    fig, axes = plt.subplots(2, len(keys) + 2, figsize=(3 * (len(keys) + 2), 6))
+    fig, axes = plt.subplots(2, len(keys) + 1, figsize=(3 * (len(keys) + 1), 6))
     axes[0, 0].imshow(images[0], cmap='gray')
     axes[0, 0].set_title('input (LCN)')
     mask = tasks['inpainting'][0] if 'inpainting' in {k[0] for k in keys} else None

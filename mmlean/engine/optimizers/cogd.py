@@ -217,6 +217,8 @@ class CoGD(Optimizer):
         l1 (float): lambda of the proximal l1 step on x.
         nonneg (bool): keep x >= 0 (soft masks).
         x_weight_decay (float): l2 on x.
+        x_lr_mult (float): x's learning rate (and so its proximal threshold
+            ``lr * x_lr_mult * l1``) relative to ``lr``. Defaults to 1.
         couple_dim, x_dim (int): coupled dims of A and x.
     """
 
@@ -227,7 +229,8 @@ class CoGD(Optimizer):
                  coupling: str = 'proposal', mix: float = 0.99, rescale_step: float = 0.1,
                  clip: float = 1.0, eps: float = 1e-5, zero_tol: float = 0.0,
                  score: str = 'sum', l1: float = 0.0, nonneg: bool = False,
-                 x_weight_decay: float = 0.0, couple_dim: int = 0, x_dim: int = 0):
+                 x_weight_decay: float = 0.0, x_lr_mult: float = 1.0, couple_dim: int = 0,
+                 x_dim: int = 0):
         if lr < 0:
             raise ValueError(f'invalid learning rate {lr}')
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
@@ -236,6 +239,7 @@ class CoGD(Optimizer):
                         total_steps=total_steps, coupling=coupling, mix=mix,
                         rescale_step=rescale_step, clip=clip, eps=eps, zero_tol=zero_tol,
                         score=score, l1=l1, nonneg=nonneg, x_weight_decay=x_weight_decay,
+                        x_lr_mult=x_lr_mult,
                         couple_dim=couple_dim, x_dim=x_dim, cogd_pair=False)
         super().__init__(params, defaults)
 
@@ -309,6 +313,7 @@ class CoGD(Optimizer):
     def _pair_step(self, group: Dict, residual_sum: Optional[float]) -> None:
         *As, x = group['params']
         lr = group['lr']
+        lr_x = lr * group['x_lr_mult']
         state = self.state[x]
         t = int(state['step']) if 'step' in state else 0
         f = decay_factor(t, group['total_steps'], group['decay'])
@@ -318,9 +323,9 @@ class CoGD(Optimizer):
         x_old = x.detach().clone()
         grad_x = x.grad.detach().clone() if x.grad is not None else torch.zeros_like(x)
         if x.grad is not None:
-            x.add_(self._sgd(x, group, group['x_weight_decay']), alpha=-lr)
+            x.add_(self._sgd(x, group, group['x_weight_decay']), alpha=-lr_x)
         x_prop = x.detach().clone()
-        x.copy_(self._prox(x, lr * group['l1'], group['nonneg']))
+        x.copy_(self._prox(x, lr_x * group['l1'], group['nonneg']))
         # A: plain step, then the correction
         A_olds = []
         for A in As:

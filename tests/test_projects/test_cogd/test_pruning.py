@@ -90,3 +90,32 @@ def test_rate_errors():
         _build(prune_rate=[0.5, 0.5])
     with pytest.raises(ValueError, match='not masked convs'):
         _build(prune_rate={'architecture.backbone.conv1': 0.5})
+
+
+def test_hook_fills_horizon_and_exports(tmp_path):
+    import logging
+    from types import SimpleNamespace
+
+    from mmlean.projects.cogd import CoGDHook, load_pruned
+    algo = _build(prune_rate=0.25)
+    with torch.no_grad():
+        for m in algo.masks().values():
+            m.copy_(torch.linspace(0, 1, m.numel()))
+    wrapper = build_optim_wrapper(algo, dict(
+        constructor='CoGDOptimWrapperConstructor', optimizer=dict(type='CoGD', lr=0.1),
+        paramwise_cfg=dict(cogd_pairs=PAIRS)))
+    runner = SimpleNamespace(optim_wrapper=wrapper, max_iters=37, model=algo,
+                             work_dir=str(tmp_path), logger=logging.getLogger('cogd-test'))
+    hook = CoGDHook()
+    hook.before_train(runner)
+    pairs = [g for g in wrapper.optimizer.param_groups if g['cogd_pair']]
+    assert pairs and all(g['total_steps'] == 37 for g in pairs)
+    hook.after_train(runner)
+    algo.eval()
+    x = torch.randn(2, 3, 16, 16)
+    fresh = _build(prune_rate=0.5)  # another rate: the file's kept channels decide
+    pruned = load_pruned(fresh, str(tmp_path / 'pruned.pth'))
+    with torch.no_grad():
+        torch.testing.assert_close(pruned(x, mode='tensor'),
+                                   algo.export().eval()(x, mode='tensor'))
+    assert [pruned.get_submodule(g.convs[0]).out_channels for g in fresh.groups] == [12, 24, 48]
