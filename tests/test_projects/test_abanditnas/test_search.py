@@ -10,11 +10,11 @@ import torch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 # the real digits search config with three ops per edge (3 initialization paths + 3 + 2 =
-# 8 steps), one training and one reward batch per path, 4 channels
+# 8 steps), one training and one (adversarial) reward batch per path, 4 channels
 TINY = '''
 _base_ = ['{root}/configs/abanditnas/abanditnas_supernet-c8-l6_1xb64-search_digits.py']
 keep = ('max_pool_3x3', 'conv_3x3', 'dtp_blok_3x3')
-model = dict(architecture=dict(
+model = dict(reward='adversarial', architecture=dict(
     backbone=dict(base_channels=4, mutable_cfg=dict(candidates=dict(
         _delete_=True, **{{k: v for k, v in _base_.candidates.items() if k in keep}}))),
     head=dict(in_channels=64)))
