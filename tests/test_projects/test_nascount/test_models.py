@@ -134,3 +134,19 @@ def test_plot_and_synthetic_writer(tmp_path, run_python):
     d = item['data_samples'].gt_density.numpy()
     nc.plot_density(img, d, d * 0.9, out_file=str(tmp_path / 'd.png'))
     assert osp.getsize(tmp_path / 'd.png') > 0
+
+
+def test_benchmark_macs_of_csrnet_by_hand():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        '_nascount_bench', osp.join(ROOT, 'tools', 'benchmark', 'nascount.py'))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    model = bench.build('csrnet_vgg16_1xb8-60e_synthetic-crowd.py')
+    # 3x3 convs: H x W x Cin x Cout x 9 at each resolution of a 64 x 64 input
+    front = [(64, 3, 64), (64, 64, 64), (32, 64, 128), (32, 128, 128), (16, 128, 256),
+             (16, 256, 256), (16, 256, 256), (8, 256, 512), (8, 512, 512), (8, 512, 512)]
+    back = [(8, 512, 512), (8, 512, 512), (8, 512, 512), (8, 512, 256), (8, 256, 128),
+            (8, 128, 64)]
+    want = sum(s * s * ci * co * 9 for s, ci, co in front + back) + 8 * 8 * 64
+    assert bench.conv_macs(model, (3, 64, 64)) == want
