@@ -3,7 +3,7 @@
     python tools/nascount/synthetic_crowd.py --out data/synthetic_crowd
     python tools/nascount/learning_check.py [--work-dir work_dirs/nascount_learning]
         [--only search amsnet amsnet-mse csrnet mean] [--csrnet-epochs 2]
-        [--retrain-epochs 40]
+        [--retrain-epochs 40] [--seed 0] [--fix-subnet YAML]
 
 Steps (each a normal mmengine run of the configs in configs/nascount/):
 
@@ -34,13 +34,14 @@ CSRNET = 'csrnet_vgg16_1xb8-60e_synthetic-crowd.py'
 STEPS = ('search', 'amsnet', 'amsnet-mse', 'csrnet', 'mean')
 
 
-def run(name, config, work_dir, options=None):
+def run(name, config, work_dir, options=None, seed=0):
     """Train ``config`` with ``options``; returns the test metrics and the runner."""
     from mmengine.config import Config
     from mmengine.runner import Runner
     cfg = Config.fromfile(osp.join(CFG, config))
     if options:
         cfg.merge_from_dict(options)
+    cfg.randomness = dict(seed=seed, deterministic=False)
     cfg.work_dir = osp.join(work_dir, name)
     cfg.default_hooks.logger.interval = 10
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=10**6)
@@ -105,6 +106,7 @@ def main(argv=None):
     parser.add_argument('--retrain-epochs', type=int, default=40)
     parser.add_argument('--csrnet-epochs', type=int, default=2)
     parser.add_argument('--fix-subnet', help='a fix_subnet YAML (default: the search step\'s)')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the training runs')
     args = parser.parse_args(argv)
     os.makedirs(args.work_dir, exist_ok=True)
     results_path = osp.join(args.work_dir, 'results.json')
@@ -115,7 +117,7 @@ def main(argv=None):
     for step in args.only:
         print(f'=== {step}', flush=True)
         if step == 'search':
-            results[step], _ = run(step, SEARCH, args.work_dir)
+            results[step], _ = run(step, SEARCH, args.work_dir, seed=args.seed)
         elif step in ('amsnet', 'amsnet-mse'):
             if not osp.isfile(subnet):
                 raise FileNotFoundError(f'{subnet}: run the search step first (or --fix-subnet)')
@@ -123,7 +125,7 @@ def main(argv=None):
                        'param_scheduler': sched}
             if step == 'amsnet-mse':
                 options['model.cfg.head.loss'] = dict(type='SPPLoss', levels=0, _delete_=True)
-            results[step], runner = run(step, RETRAIN, args.work_dir, options)
+            results[step], runner = run(step, RETRAIN, args.work_dir, options, args.seed)
             if step == 'amsnet':
                 results[step]['plot'] = draw(runner, runner.work_dir)
         elif step == 'csrnet':
@@ -131,7 +133,7 @@ def main(argv=None):
                             by_epoch=True, begin=0, end=args.csrnet_epochs)]
             results[step], _ = run(step, CSRNET, args.work_dir,
                                    {'train_cfg.max_epochs': args.csrnet_epochs,
-                                    'param_scheduler': sched_c})
+                                    'param_scheduler': sched_c}, args.seed)
             results[step]['epochs'] = args.csrnet_epochs
         else:
             results[step] = mean_baseline(args.work_dir)
