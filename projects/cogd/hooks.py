@@ -22,7 +22,7 @@ class CoGDHook(Hook):
       (:meth:`SoftMaskPruning.export`) and saved as ``{'state_dict', 'kept'}``
       to ``work_dir/<export_name>`` (reload with :func:`load_pruned`).
     """
-    priority = 'LOW'
+    priority = 'NORMAL'  # before the LoggerHook, so the scalars are logged
 
     def __init__(self, interval: int = 50, export_name: Optional[str] = 'pruned.pth'):
         self.interval = interval

@@ -319,38 +319,51 @@ class CoGD(Optimizer):
         f = decay_factor(t, group['total_steps'], group['decay'])
         alpha_t = group['alpha'] * f
         beta_t = group['beta'] * f if group['rule'] == 'paper' else group['beta']
+        rule, xd, cd = group['rule'], group['x_dim'], group['couple_dim']
+        corrective = rule != 'none' and not (rule == 'paper' and beta_t == 0) and not (
+            rule != 'paper' and group['select'] == 'top' and alpha_t == 0)
         # x: gradient step, then the proximal l1 step
-        x_old = x.detach().clone()
-        grad_x = x.grad.detach().clone() if x.grad is not None else torch.zeros_like(x)
+        if corrective:
+            x_old = x.detach().clone()
+            grad_x = x.grad.detach().clone() if x.grad is not None else torch.zeros_like(x)
         if x.grad is not None:
             x.add_(self._sgd(x, group, group['x_weight_decay']), alpha=-lr_x)
-        x_prop = x.detach().clone()
+        x_prop = x.detach().clone() if corrective and group['coupling'] == 'proposal' else None
         x.copy_(self._prox(x, lr_x * group['l1'], group['nonneg']))
-        # A: plain step, then the correction
+        # the rows where the asynchronous condition holds (they depend on x only)
+        idx = None
+        if corrective:
+            xr = _rows(x.detach(), xd)
+            sel = select_positions(xr, group['select'], alpha_t, group['zero_tol'], group['score'])
+            idx = sel.nonzero().flatten()
+            corrective = idx.numel() > 0
+        # A: plain step (keeping the old values of the selected rows), then the correction
         A_olds = []
         for A in As:
-            A_olds.append(A.detach().clone())
+            if corrective:
+                A_olds.append(_rows(A.detach(), cd).index_select(0, idx))
             if A.grad is not None:
                 A.add_(self._sgd(A, group, group['weight_decay']), alpha=-lr)
-        rule = group['rule']
-        xd = group['x_dim']
-        xr = _rows(x.detach(), xd)
-        sel = select_positions(xr, group['select'], alpha_t, group['zero_tol'], group['score'])
-        active = rule != 'none' and bool(sel.any()) and not (
-            rule == 'paper' and beta_t == 0) and not (
-            rule != 'paper' and group['select'] == 'top' and alpha_t == 0)
-        if active:
-            x_coupled = x_prop if group['coupling'] == 'proposal' else x.detach()
-            x_old_r, xc_r, gx_r = (_rows(v, xd) for v in (x_old, x_coupled, grad_x))
-            cd = group['couple_dim']
-            for A, A_old in zip(As, A_olds):
+        if corrective:
+            x_coupled = x_prop if x_prop is not None else x.detach()
+
+            def sub(v):
+                return _rows(v, xd).index_select(0, idx)
+
+            x_new_s, x_old_s, xc_s, gx_s = sub(x.detach()), sub(x_old), sub(x_coupled), sub(grad_x)
+            every = torch.ones(idx.numel(), dtype=torch.bool, device=idx.device)
+            for A, A_old_s in zip(As, A_olds):
+                rows = _rows(A.detach(), cd)
                 new = apply_correction(
-                    rule, sel, _rows(A.detach(), cd), _rows(A_old, cd), xr, x_old_r, xc_r,
-                    gx_r, lr=lr, beta=beta_t, mix=group['mix'], step=group['rescale_step'],
+                    rule, every, rows.index_select(0, idx), A_old_s, x_new_s, x_old_s, xc_s,
+                    gx_s, lr=lr, beta=beta_t, mix=group['mix'], step=group['rescale_step'],
                     residual_sum=residual_sum, eps=group['eps'], clip=group['clip'])
-                A.copy_(_unrows(new, A, cd))
+                if cd == 0 and A.is_contiguous():
+                    A.detach().view(A.shape[0], -1).index_copy_(0, idx, new)
+                else:
+                    A.copy_(_unrows(rows.index_copy(0, idx, new), A, cd))
         state['step'] = torch.tensor(float(t + 1))
-        state['selected'] = torch.tensor(float(sel.sum()) if active else 0.0)
+        state['selected'] = torch.tensor(float(idx.numel()) if corrective else 0.0)
 
     # -- introspection --------------------------------------------------------
     def strength(self, group: Dict) -> Tuple[float, float]:
