@@ -9,7 +9,9 @@ gradient and stops learning -- the paper's *asynchronous convergence*. CoGD
 adds a coupling (projection) term to A's update, only where that condition
 holds, with a strength that decays to plain descent.
 
-Two forms are implemented, selected by ``rule``:
+The paper's form and the official code's two rules are implemented, selected
+by ``rule`` (official code: github.com/bczhangbczhang/CoGD, ``CoGD-master.zip``,
+``Anonymous_CVPR5767-master/``, MATLAB, sparse coding only):
 
 * ``'paper'`` -- the paper's form (§3, the total derivative
   ``dG/dA = dG/dA + (dP/dA)^T dG/dx`` of the projection ``x = P(A)``, with
