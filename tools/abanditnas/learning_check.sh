@@ -4,15 +4,17 @@
 # 1. anti-bandit search (abanditnas_supernet-c8-l6_1xb64-search_digits.py), each path
 #    trained on FGSM examples and rewarded with its clean accuracy on 256 images;
 # 2. the searched cells trained adversarially, the same network trained clean, and a CIFAR
-#    ResNet-20 trained adversarially with the same budget (EPOCHS epochs; fast adversarial
-#    training, FGSM + random start, to fit a CPU budget: the configs' default is PGD-7);
+#    ResNet-20 trained adversarially with the same budget: EPOCHS (30) epochs of PGD-7
+#    training (the configs' default), or with TRAIN_ATTACK=fgsm_rs fast adversarial
+#    training (FGSM + random start, about a third of the cost);
 # 3. each tested clean and under FGSM, MI-FGSM-10, PGD-7, PGD-20 (torchattacks, eps 0.1);
 #    a table in WORK_DIR/results.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-.venv/bin/python}
 WORK=${1:-work_dirs/abanditnas_learning}
-EPOCHS=${EPOCHS:-10}
+EPOCHS=${EPOCHS:-30}
+TRAIN_ATTACK=${TRAIN_ATTACK:-pgd}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 mkdir -p "$WORK"
 CFG=configs/abanditnas
@@ -21,8 +23,11 @@ if [ ! -f "$SEARCH/fix_subnet.yaml" ]; then
   $PY tools/train.py $CFG/abanditnas_supernet-c8-l6_1xb64-search_digits.py --work-dir "$SEARCH" \
     --cfg-options train_cfg.eval_max_iters=2 train_cfg.calibrate_sample_num=128 randomness.seed=0
 fi
-FAST="model.attack.type=fgsm_rs model.attack.alpha=0.125 max_epochs=$EPOCHS train_cfg.max_epochs=$EPOCHS
-  param_scheduler.1.T_max=$((EPOCHS - 1)) param_scheduler.1.end=$EPOCHS randomness.seed=0"
+FAST="max_epochs=$EPOCHS train_cfg.max_epochs=$EPOCHS param_scheduler.1.T_max=$((EPOCHS - 1))
+  param_scheduler.1.end=$EPOCHS randomness.seed=0"
+if [ "$TRAIN_ATTACK" = fgsm_rs ]; then
+  FAST="$FAST model.attack.type=fgsm_rs model.attack.alpha=0.125"
+fi
 SUBNET="model.architecture.fix_subnet=$SEARCH/fix_subnet.yaml"
 run() {  # name config extra-options...
   local name=$1 config=$2; shift 2

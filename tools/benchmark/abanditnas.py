@@ -52,6 +52,7 @@ def search_rounds(search_dir: str):
 def training_cost(config: str, iters: int):
     import torch
     torch.set_num_threads(1)
+    from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
     from mmrazor.registry import MODELS
 
@@ -59,6 +60,11 @@ def training_cost(config: str, iters: int):
     from mmlean.utils.config import load_config
     cfg = load_config(config)
     init_default_scope('mmpretrain')
+    import logging
+    logger = MMLogger.get_current_instance()  # no init_weights report
+    logger.setLevel(logging.WARNING)
+    for handler in logger.handlers:
+        handler.setLevel(logging.WARNING)
     from mmengine.runner import Runner
     loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
     batches = []
