@@ -6,12 +6,13 @@ from .genotypes import Genotype, validate_abandit_genotype
 
 def plot_abandit_cells(genotype: Genotype, out_file: Optional[str] = None,
                        title: Optional[str] = None):
-    """One panel per cell kind: ``B0 -> B1 .. B4 -> concat``, each kept edge labelled with
-    its op. Returns the matplotlib figure (and writes ``out_file`` if given)."""
+    """One panel per cell kind: ``B0``, ``B1 .. B4`` and their concatenation; each node's
+    kept input edge is an arrow, its op written under the node. Returns the matplotlib
+    figure (and writes ``out_file`` if given)."""
     from matplotlib.figure import Figure
     genotype = validate_abandit_genotype(genotype)
     cells = sorted(genotype)
-    fig = Figure(figsize=(4.2 * min(3, len(cells)), 3.2 * ((len(cells) + 2) // 3)))
+    fig = Figure(figsize=(5.6 * min(3, len(cells)), 3.4 * ((len(cells) + 2) // 3)))
     axes = fig.subplots((len(cells) + 2) // 3, min(3, len(cells)), squeeze=False).ravel()
     for ax, cell in zip(axes, cells):
         nodes = genotype[cell]
@@ -29,14 +30,15 @@ def plot_abandit_cells(genotype: Genotype, out_file: Optional[str] = None,
             ax.annotate('', xy=(xs[j], ys[j]), xytext=(xs[src], ys[src]),
                         arrowprops=dict(arrowstyle='-|>', lw=1.2, shrinkA=14, shrinkB=14,
                                         connectionstyle=f'arc3,rad={rad}'))
-            height = 0.12 + 0.17 * (span - 1)
-            ax.text((xs[j] + xs[src]) / 2, height, op, ha='center', va='bottom', fontsize=7,
-                    rotation=0)
-            ax.annotate('', xy=(out_x, 0), xytext=(xs[j], 0),
-                        arrowprops=dict(arrowstyle='-', lw=0.4, color='gray', shrinkA=14,
-                                        shrinkB=20, connectionstyle='arc3,rad=0.5'))
+            # the op of node j's one input edge, under the node (labels on arcs collide)
+            ax.text(xs[j], -0.22, f'{op}\n(from B{src})', ha='center', va='top', fontsize=7)
+        ax.annotate('', xy=(out_x, 0), xytext=(xs[len(nodes)], 0),
+                    arrowprops=dict(arrowstyle='-|>', lw=0.8, color='gray', shrinkA=14,
+                                    shrinkB=24))
+        ax.text(out_x, -0.22, f'B1..B{len(nodes)}', ha='center', va='top', fontsize=7,
+                color='gray')
         ax.set_xlim(-0.6, out_x + 0.8)
-        ax.set_ylim(-1.0, 1.0)
+        ax.set_ylim(-1.0, 1.2)
         ax.set_title(f'cell {cell}', fontsize=10)
         ax.axis('off')
     for ax in axes[len(cells):]:
