@@ -12,7 +12,7 @@ def build(attack, attack_bn='train'):
     import mmlean.models  # noqa: F401  (CIFARResNet)
     torch.manual_seed(0)
     return MODELS.build(dict(
-        type='AdversarialTraining', attack=attack, attack_bn=attack_bn,
+        _scope_='mmrazor', type='AdversarialTraining', attack=attack, attack_bn=attack_bn,
         data_preprocessor=dict(num_classes=10, mean=[0.0], std=[255.0]),
         architecture=dict(
             type='ImageClassifier',
