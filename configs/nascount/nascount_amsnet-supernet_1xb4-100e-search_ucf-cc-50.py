@@ -38,3 +38,5 @@ train_cfg = dict(type='mmrazor.DartsEpochBasedTrainLoop', mutator_dataloader=mut
 val_cfg = dict()
 test_cfg = dict()
 custom_hooks = [dict(type='ExportSubnetHook', interval=10)]
+# distributed runs: DDP that runs the first-order DARTS step and keeps the state-dict keys
+model_wrapper_cfg = dict(type='FirstOrderDartsDDP', find_unused_parameters=True)

@@ -42,3 +42,5 @@ val_cfg = dict()
 test_cfg = dict()
 custom_hooks = [dict(type='ExportSubnetHook')]
 default_hooks = dict(checkpoint=dict(interval=max_epochs))
+# distributed runs: DDP that runs the first-order DARTS step and keeps the state-dict keys
+model_wrapper_cfg = dict(type='FirstOrderDartsDDP', find_unused_parameters=True)

@@ -8,6 +8,7 @@ import mmlean.binary  # noqa: F401  (registers the binary convs the ops build by
 from mmlean.compat import mmrazor_darts as _mmrazor_darts  # noqa: E402
 from .algorithm import SampleReduceAlgorithmMixin
 from .backbone import BinaryDartsBackbone
+from .ddp import FirstOrderDartsDDP
 from .genotype import (BNAS_XNOR_1, GENOTYPES, PRIMITIVES, Genotype, GenotypeError,
                        dump_subnet_yaml, genotype_from_string, genotype_to_dict, genotype_to_string,
                        genotype_to_subnet, load_genotype, subnet_to_genotype, subnet_yaml,
@@ -34,7 +35,7 @@ __all__ = [
     'BNAS_XNOR_1', 'GENOTYPES', 'PRIMITIVES', 'Genotype', 'GenotypeError', 'dump_subnet_yaml',
     'genotype_from_string', 'genotype_to_dict', 'genotype_to_string', 'genotype_to_subnet',
     'load_genotype', 'subnet_to_genotype', 'subnet_yaml', 'validate_genotype',
-    'SampleReduceAlgorithmMixin', 'SampleReduceSearchLoop', 'search_schedule',
+    'FirstOrderDartsDDP', 'SampleReduceAlgorithmMixin', 'SampleReduceSearchLoop', 'search_schedule',
     'ReducibleMutableOP', 'SearchSpaceError', 'SampleReduceMutator', 'plot_reduction_history',
     'BaseReductionScorer', 'ChildParentScorer', 'PerformanceLikelihoodScorer',
     'child_parent_indicator', 'softmax_over', 'ucb_bonus', 'AntiBanditScorer', 'ABanditBackbone',

@@ -82,6 +82,14 @@ class ExportSubnetHook(Hook):
             runner.logger.warning('ExportSubnetHook: the model has no mutator; nothing exported')
             return
         subnet = derive_subnet(model)
+        if runner.world_size > 1:
+            from mmengine.dist import all_gather_object
+            if any(other != subnet for other in all_gather_object(subnet)):
+                raise RuntimeError('ExportSubnetHook: the ranks derived different sub-networks; '
+                                   'their architecture parameters diverged (is the model '
+                                   'wrapped by FirstOrderDartsDDP? see model_wrapper_cfg)')
+            runner.logger.info(f'the derived sub-network is identical on all '
+                               f'{runner.world_size} ranks')
         if runner.rank != 0:
             return
         path = dump_subnet(subnet, osp.join(runner.work_dir, self.filename),
