@@ -70,13 +70,21 @@ def split_codes(codes: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     return a.to(torch.int8), (wide - a).to(torch.int8)
 
 
-def _quantized_conv(conv: nn.Conv2d, codes: torch.Tensor, w_scale: float, bias,
+def quantized_weight(codes: torch.Tensor, w_scale) -> torch.Tensor:
+    """qint8 weight from int8 codes: one scale (float) or one per output channel (tensor)."""
+    if isinstance(w_scale, torch.Tensor):
+        return torch._make_per_channel_quantized_tensor(
+            codes, w_scale.double(), torch.zeros(codes.shape[0], dtype=torch.long), 0)
+    return torch._make_per_tensor_quantized_tensor(codes, w_scale, 0)
+
+
+def _quantized_conv(conv: nn.Conv2d, codes: torch.Tensor, w_scale, bias,
                     out_scale: float, out_zero_point: int, relu: bool, in_channels: int):
     cls = nniq.ConvReLU2d if relu else nnq.Conv2d
     q = cls(in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride,
             padding=conv.padding, dilation=conv.dilation, groups=conv.groups,
             bias=bias is not None)
-    q.set_weight_bias(torch._make_per_tensor_quantized_tensor(codes, w_scale, 0), bias)
+    q.set_weight_bias(quantized_weight(codes, w_scale), bias)
     q.scale, q.zero_point = float(out_scale), int(out_zero_point)
     return q
 
@@ -84,22 +92,26 @@ def _quantized_conv(conv: nn.Conv2d, codes: torch.Tensor, w_scale: float, bias,
 @functools.lru_cache(maxsize=None)
 def direct_is_exact(engine: str, in_channels: int, out_channels: int, kernel_size: tuple,
                     stride: tuple, padding: tuple, dilation: tuple, groups: int,
-                    max_input_code: int) -> bool:
+                    max_input_code: int, max_weight_code: int = 127,
+                    per_channel: bool = False) -> bool:
     """Whether torch's int8 conv of this shape sums u8 x s8 products without saturating.
 
     Runs the worst case (every input code ``max_input_code`` with zero point
-    128 or 0, every weight code 127) through the kernel the current engine
-    selects and compares with the exact integer result. Cached per shape.
+    128 or 0, every weight code ``max_weight_code``, per-tensor or per-channel
+    weights as deployed) through the kernel the current engine selects and
+    compares with the exact integer result. Cached per shape.
     """
     torch.backends.quantized.engine = engine
     zp = ACT_ZERO_POINT if max_input_code > 127 else 0
-    per_tap = (max_input_code - zp) * 127 * (in_channels // groups)
+    per_tap = (max_input_code - zp) * max_weight_code * (in_channels // groups)
     kh, kw = kernel_size
     exact = per_tap * kh * kw  # an output whose window is inside the image
     out_scale = exact / 100.0  # the exact result lands on code 100 (+ zp 128)
     probe = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation, groups)
-    codes = torch.full((out_channels, in_channels // groups, kh, kw), 127, dtype=torch.int8)
-    q = _quantized_conv(probe, codes, 1.0, None, out_scale, ACT_ZERO_POINT, False,
+    codes = torch.full((out_channels, in_channels // groups, kh, kw), max_weight_code,
+                       dtype=torch.int8)
+    w_scale = torch.ones(out_channels) if per_channel else 1.0
+    q = _quantized_conv(probe, codes, w_scale, None, out_scale, ACT_ZERO_POINT, False,
                         in_channels)
     size = (max(kh, kw) - 1) * max(dilation) + 2 * max(padding) + 2 * max(stride) + 1
     x = torch.full((1, in_channels, size, size), max_input_code, dtype=torch.uint8)

@@ -1,5 +1,5 @@
 """Deploy a trained PAMS EDSR: a real int8 model and bit-packed weight storage."""
-from typing import Dict
+from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -8,6 +8,7 @@ from mmagic.models.editors.edsr.edsr_net import EDSRNet
 from mmlean.quant import QuantConv2d, pack_codes, packed_nbytes, unpack_codes
 from mmlean.quant.int8 import (ACT_ZERO_POINT, Int8Conv2d, clamp_codes, direct_is_exact,
                                quantize_act, select_engine, weight_codes)
+from .int8_tail import Int8Upsampler, calibrate_tail
 from .quantize_arch import PAMSResidualBlock
 
 
@@ -27,14 +28,25 @@ class Int8EDSR(nn.Module):
     form and the ReLU output between the two convs uses zero point 0, so the
     second conv cannot saturate. ``self.exact_path`` says which was chosen.
 
+    With ``int8_tail=True`` the upsampler and the last conv run in int8 too
+    (:class:`~.int8_tail.Int8Upsampler`, post-training quantized from
+    ``calib``): a deployment choice beyond the paper, which keeps them FP32.
+
     Args:
         net (EDSRNet): a calibrated 8-bit PAMS EDSR.
         mode (str): 'auto' (probe the kernels, default), 'direct' (plain int8
             convs: fastest, exact only with VNNI) or 'safe' (the
             saturation-free form everywhere).
+        int8_tail (bool): quantize the upsampler and the last conv as well.
+        calib (sequence of Tensor): calibration images (N, 3, H, W) in the
+            network's input range, needed with ``int8_tail``.
+        tail_act_bits (int): 8, or 7 (no split without VNNI) for the tail's inputs.
+        tail_weight_bits (int): 8, or 7 (likewise) for the tail's weights.
     """
 
-    def __init__(self, net: EDSRNet, mode: str = 'auto'):
+    def __init__(self, net: EDSRNet, mode: str = 'auto', int8_tail: bool = False,
+                 calib: Optional[Sequence[torch.Tensor]] = None, tail_act_bits: int = 8,
+                 tail_weight_bits: int = 8):
         super().__init__()
         blocks = list(net.body)
         if not blocks or not all(isinstance(b, PAMSResidualBlock) for b in blocks):
@@ -49,6 +61,13 @@ class Int8EDSR(nn.Module):
         if not all(bool(b.quant_in.initialized) for b in blocks):
             raise ValueError('the PAMS model is not calibrated (alpha not initialised)')
         self.engine = select_engine()
+        self.tail = None
+        if int8_tail:
+            if calib is None:
+                raise ValueError('int8_tail=True needs calibration images (calib)')
+            with torch.no_grad():
+                ranges = calibrate_tail(net, calib)
+            self.tail = Int8Upsampler(net, ranges, tail_act_bits, tail_weight_bits, mode)
         self.register_buffer('mean', net.mean.detach().clone())
         self.register_buffer('std', net.std.detach().clone())
         cl = torch.channels_last
@@ -99,6 +118,8 @@ class Int8EDSR(nn.Module):
             else:
                 q = torch.ops.quantized.add(h, q, add_scale, q.q_zero_point())
         res = self.conv_after_body(body) + head
+        if self.tail is not None:
+            return self.tail(res)
         out = self.conv_last(self.upsample(res))
         return (out * self.std + self.mean).contiguous()
 
