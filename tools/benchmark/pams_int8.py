@@ -1,6 +1,7 @@
 """PAMS deployment: int8 EDSR x4 against FP32 EDSR x4 on the CPU, in the same run.
 
     python tools/benchmark/pams_int8.py [--threads 1] [--reps 20] [--checkpoint PAMS_CKPT]
+        [--fp-checkpoint FP_EDSR_X4_CKPT] [--rdn-reps 3 | --no-rdn]
 
 EDSR-baseline x4 (64 channels, 16 blocks; mmagic's EDSRNet), 64x64 LR input,
 batch 1. The FP32 baseline is timed in both layouts and the faster one
@@ -18,38 +19,105 @@ between the convs: exact on every x86 CPU); the goals are checked on the form
 that 'auto' picks on this machine, which is the one deployment uses.
 Goals (perf anchors G9-G11): end to end >= 1.5x, layer >= 2.5x, quantized
 weights >= 3.5x smaller at 8 bits and >= 7x at 4 bits.
+
+Beyond PAMS (which keeps them FP32): the upsampler and the last conv in int8
+as well (``Int8EDSR(int8_tail=True)``, post-training quantized from the LR
+versions of the README demo's four training photographs), with 8-bit
+activations and weights ('direct' / 'safe' like the body) and the two
+variants that cannot saturate without VNNI (7-bit weights, or 7-bit
+activations). PSNR-Y (border 4, uint8 outputs) on the demo's test photographs
+(chelsea, coffee; x4 MATLAB-like bicubic LR) for the fake-quantized model and
+every int8 form. ``--fp-checkpoint`` takes a trained FP EDSR x4 (e.g.
+configs/pams/demo/edsr-fp_x4c64b16_1xb16-300_skimage.py), quantized to 8 bits
+with alpha calibrated on the calibration photographs (no PAMS training);
+with random weights the PSNR figures only show deviations. Goal (issue):
+body + upsampler + tail >= 2.4x with PSNR-Y within 0.05 dB of the
+fake-quantized model.
+
+RDN x4 (the paper's: 16 blocks of 8 dense layers, 64 channels, growth 64;
+mmagic's RDNNet), int8 (``Int8RDN``) against FP32, timed the same way with
+``--rdn-reps`` repetitions of one call each.
 """
 import argparse
+import importlib.util
+import os.path as osp
 import statistics
 import sys
 import warnings
 
+import numpy as np
 import torch
 
 from mmlean.utils.benchmark import timeit
 
-GOALS = dict(e2e=1.5, layer=2.5, store8=3.5, store4=7.0)
+GOALS = dict(e2e=1.5, layer=2.5, store8=3.5, store4=7.0, tail=2.4, tail_psnr=0.05)
 
 
-def build_pams_edsr(bits, checkpoint=None):
+EDSR_X4 = dict(type='EDSRNet', in_channels=3, out_channels=3, mid_channels=64, num_blocks=16,
+               upscale_factor=4, res_scale=1, rgb_mean=[0.4488, 0.4371, 0.4040],
+               rgb_std=[1.0, 1.0, 1.0])
+RDN_X4 = dict(type='RDNNet', in_channels=3, out_channels=3, mid_channels=64, num_blocks=16,
+              num_layers=8, channel_growth=64, upscale_factor=4)
+
+
+def build(cfg, bits=None, checkpoint=None, fp_checkpoint=None, calib=None):
+    """An mmagic SR net: FP32 (bits None) or PAMS-quantized with alpha calibrated on ``calib``."""
     from mmagic.registry import MODELS
     from mmengine.registry import init_default_scope
 
     import mmlean.projects.pams as pams
     init_default_scope('mmagic')
-    net = MODELS.build(dict(type='EDSRNet', in_channels=3, out_channels=3, mid_channels=64,
-                            num_blocks=16, upscale_factor=4, res_scale=1)).eval()
+    torch.manual_seed(0)
+    net = MODELS.build(cfg).eval()
+    if fp_checkpoint:
+        net.load_state_dict(pams.generator_state(fp_checkpoint), strict=True)
+    if bits is None:
+        return net
     pams.quantize_sr_generator(net, bits)
     if checkpoint:
-        state = pams.generator_state(checkpoint)
-        net.load_state_dict(state, strict=True)
-    else:
-        torch.manual_seed(0)
-        pams.set_calibrating(net, True)
-        with torch.no_grad():
-            net(torch.rand(2, 3, 48, 48))
-        pams.set_calibrating(net, False)
+        net.load_state_dict(pams.generator_state(checkpoint), strict=True)
+        return net
+    pams.set_calibrating(net, True)
+    with torch.no_grad():
+        for x in calib if calib is not None else [torch.rand(2, 3, 48, 48)]:
+            net(x)
+    pams.set_calibrating(net, False)
     return net
+
+
+def build_pams_edsr(bits, checkpoint=None):
+    return build(EDSR_X4, bits, checkpoint)
+
+
+def demo_photos(scale):
+    """LR tensors of the demo's training photos (calibration) and (LR, HR) of its test photos.
+
+    The README demo's photographs and degradation
+    (tools/dataset_converters/skimage_sr.py): MATLAB-like bicubic x``scale``.
+    """
+    path = osp.join(osp.dirname(__file__), '..', 'dataset_converters', 'skimage_sr.py')
+    spec = importlib.util.spec_from_file_location('skimage_sr', path)
+    conv = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conv)
+
+    def tensor(img):
+        return torch.from_numpy(img.astype(np.float32) / 255).permute(2, 0, 1)[None]
+
+    calib = [tensor(conv.downsample(conv.load_photo(n), scale)) for n in conv.TRAIN_PHOTOS]
+    test = []
+    for name in conv.TEST_PHOTOS:
+        hr = conv.load_photo(name)
+        h, w = (s - s % 12 for s in hr.shape[:2])
+        hr = np.ascontiguousarray(hr[:h, :w])
+        test.append((tensor(conv.downsample(hr, scale)), hr))
+    return calib, test
+
+
+def psnr_y(out, hr, scale):
+    """PSNR on Y (MATLAB's conversion), border ``scale``, of the uint8 image of ``out``."""
+    from mmagic.evaluation.metrics import psnr
+    img = (out[0].clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+    return psnr(img, hr, crop_border=scale, convert_to='Y')
 
 
 def main():
@@ -58,6 +126,9 @@ def main():
     parser.add_argument('--reps', type=int, default=20)
     parser.add_argument('--size', type=int, default=64, help='LR input height and width')
     parser.add_argument('--checkpoint', help='a trained 8-bit PAMS EDSR x4 checkpoint')
+    parser.add_argument('--fp-checkpoint', help='a trained FP EDSR x4 checkpoint (quantized here)')
+    parser.add_argument('--rdn-reps', type=int, default=3)
+    parser.add_argument('--no-rdn', action='store_true', help='skip RDN')
     args = parser.parse_args()
     warnings.filterwarnings('ignore', category=UserWarning)
     warnings.filterwarnings('ignore', category=FutureWarning)
@@ -66,28 +137,35 @@ def main():
     from mmlean.quant import QuantConv2d
     from mmlean.quant.int8 import Int8Conv2d, quantize_act
 
-    fake8 = build_pams_edsr(8, args.checkpoint)
+    calib, photos = demo_photos(4)
+    fake8 = build(EDSR_X4, 8, args.checkpoint, args.fp_checkpoint, calib)
     int8 = Int8EDSR(fake8)
+    tail = dict(int8_tail=True, calib=calib)
     forms = {mode: Int8EDSR(fake8, mode=mode) for mode in ('direct', 'safe')}
-    fp = build_pams_edsr(8)  # same shapes; run as plain FP32 below
-    fp_net = _plain_fp(fp)
+    forms.update({f'tail_{mode}': Int8EDSR(fake8, mode=mode, **tail)
+                  for mode in ('direct', 'safe')})
+    forms['tail_w7'] = Int8EDSR(fake8, tail_weight_bits=7, **tail)
+    forms['tail_a7'] = Int8EDSR(fake8, tail_act_bits=7, **tail)
+    fp_net = _plain_fp(build_pams_edsr(8))  # same shapes; run as plain FP32 below
     fp_cl = _plain_fp(build_pams_edsr(8)).to(memory_format=torch.channels_last)
     x = torch.rand(1, 3, args.size, args.size)
     x_cl = x.contiguous(memory_format=torch.channels_last)
+    picked = int8.exact_path
     print(f'engine {int8.engine}, {torch.get_num_threads()} thread(s), torch {torch.__version__}, '
-          f'EDSR x4 64c16b, input 1x3x{args.size}x{args.size}; int8 form picked here: '
-          f'{int8.exact_path}')
+          f'EDSR x4 64c16b, input 1x3x{args.size}x{args.size}; int8 form picked here: {picked}')
     with torch.no_grad():
         ref = fake8(x)
-        diffs = {m: (f(x) - ref).abs().max().item() for m, f in forms.items()}
-        diff = diffs[int8.exact_path]
+        diffs = {m: (f(x).clamp(0, 1) - ref.clamp(0, 1)).abs().max().item()
+                 for m, f in forms.items()}
+        diff = diffs[picked]
         times = timeit({'fp32_nchw': lambda: fp_net(x), 'fp32_cl': lambda: fp_cl(x_cl),
                         **{f'int8_{m}': (lambda f=f: f(x)) for m, f in forms.items()}},
                        args.reps)
         med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
-        med['int8'] = med[f'int8_{int8.exact_path}']
+        med['int8'] = med[f'int8_{picked}']
         best_fp = min(med['fp32_nchw'], med['fp32_cl'])
         e2e = best_fp / med['int8']
+        ratio = {k: best_fp / v for k, v in med.items()}
         # one body layer alone: 64->64 3x3 at the LR size (signed input)
         conv = QuantConv2d(64, 64, 3, padding=1, bits=8)
         conv_cl = torch.nn.Conv2d(64, 64, 3, padding=1).to(memory_format=torch.channels_last)
@@ -100,7 +178,7 @@ def main():
                      **{f'int8_{m}': (lambda q=q: q(hq)) for m, q in qconvs.items()}},
                     args.reps * 5)
         lmed = {k: statistics.median(v) * 1e6 for k, v in lt.items()}
-        lmed['int8'] = lmed[f'int8_{int8.exact_path}']
+        lmed['int8'] = lmed[f'int8_{picked}']
         layer = min(lmed['fp32_nchw'], lmed['fp32_cl']) / lmed['int8']
     s8 = storage_report(fake8)
     s4 = storage_report(build_pams_edsr(4))
@@ -108,16 +186,28 @@ def main():
     r4 = s4['quantized_fp32'] / s4['quantized_packed']
     print(f'end to end: FP32 NCHW {med["fp32_nchw"]:.1f} ms, '
           f'FP32 channels-last {med["fp32_cl"]:.1f} ms, '
-          f'int8 direct {med["int8_direct"]:.1f} ms ({best_fp / med["int8_direct"]:.2f}x), '
-          f'int8 safe {med["int8_safe"]:.1f} ms ({best_fp / med["int8_safe"]:.2f}x) -> '
-          f'{int8.exact_path}: {e2e:.2f}x faster (goal >= {GOALS["e2e"]}x)')
+          f'int8 direct {med["int8_direct"]:.1f} ms ({ratio["int8_direct"]:.2f}x), '
+          f'int8 safe {med["int8_safe"]:.1f} ms ({ratio["int8_safe"]:.2f}x) -> '
+          f'{picked}: {e2e:.2f}x faster (goal >= {GOALS["e2e"]}x)')
     print(f'one 64->64 3x3 layer: FP32 NCHW {lmed["fp32_nchw"]:.0f} us, channels-last '
           f'{lmed["fp32_cl"]:.0f} us, int8 direct {lmed["int8_direct"]:.0f} us, int8 safe '
-          f'{lmed["int8_safe"]:.0f} us -> {int8.exact_path}: {layer:.2f}x '
+          f'{lmed["int8_safe"]:.0f} us -> {picked}: {layer:.2f}x '
           f'(goal >= {GOALS["layer"]}x)')
     print(f'int8 vs fake-quantized output, max |diff| (pixel range 0..1, one level = 3.9e-03): '
-          f'direct {diffs["direct"]:.2e}, safe {diffs["safe"]:.2e} -> {int8.exact_path}: '
+          f'direct {diffs["direct"]:.2e}, safe {diffs["safe"]:.2e} -> {picked}: '
           f'{diff:.2e}')
+    tail_forms = _tail_forms(forms, picked)
+    print('body + upsampler + last conv in int8 (beyond PAMS), each vs best FP32 '
+          f'({best_fp:.1f} ms): ' + ', '.join(
+              f'{label} {med["int8_" + k]:.1f} ms ({ratio["int8_" + k]:.2f}x'
+              f'{", split" if forms[k].tail.split else ""})' for k, label in tail_forms.items()))
+    psnr = psnr_table(fake8, forms, photos, args.fp_checkpoint)
+    auto_tail = f'tail_{picked}'
+    d_tail = psnr[auto_tail] - psnr['fake']
+    print(f'-> exact on this CPU: body only {ratio["int8"]:.2f}x, body+tail (8/8) '
+          f'{ratio["int8_" + auto_tail]:.2f}x with PSNR-Y {d_tail:+.3f} dB vs fake-quantized '
+          f'(goal >= {GOALS["tail"]}x within {GOALS["tail_psnr"]} dB); fastest exact tail: '
+          + _fastest_exact(forms, picked, ratio, psnr))
     print(f'quantized conv weights: FP32 {s8["quantized_fp32"] / 1e6:.2f} MB -> 8-bit '
           f'{s8["quantized_packed"] / 1e6:.3f} MB ({r8:.2f}x, goal >= {GOALS["store8"]}x), '
           f'4-bit packed {s4["quantized_packed"] / 1e6:.3f} MB '
@@ -125,10 +215,73 @@ def main():
     print(f'whole model (head/tail/biases FP32, the paper\'s compression ratio): '
           f'8-bit {s8["model_fp32"] / s8["model_packed"]:.2f}x, '
           f'4-bit {s4["model_fp32"] / s4["model_packed"]:.2f}x')
+    if not args.no_rdn:
+        rdn_report(args)
     ok = (e2e >= GOALS['e2e'] and layer >= GOALS['layer'] and r8 >= GOALS['store8']
-          and r4 >= GOALS['store4'])
+          and r4 >= GOALS['store4'] and ratio['int8_' + auto_tail] >= GOALS['tail']
+          and abs(d_tail) <= GOALS['tail_psnr'])
     print('all goals met' if ok else 'GOAL MISSED')
     return 0 if ok else 1
+
+
+def _tail_forms(forms, picked):
+    return {f'tail_{picked}': f'8-bit acts/weights ({picked})',
+            **({'tail_direct': '8/8 direct (inexact without VNNI)'} if picked != 'direct' else {}),
+            'tail_w7': '7-bit weights', 'tail_a7': '7-bit acts'}
+
+
+def _fastest_exact(forms, picked, ratio, psnr):
+    exact = [f'tail_{picked}', 'tail_w7', 'tail_a7']
+    k = max(exact, key=lambda k: ratio['int8_' + k])
+    return f'{k} {ratio["int8_" + k]:.2f}x, PSNR-Y {psnr[k] - psnr["fake"]:+.3f} dB'
+
+
+@torch.no_grad()
+def psnr_table(fake8, forms, photos, fp_checkpoint):
+    """PSNR-Y (border 4) on the demo's test photos of bicubic, FP32, fake-quantized and int8."""
+    from mmagic.datasets.transforms import MATLABLikeResize
+    models = {'fake': fake8, **forms}
+    if fp_checkpoint:
+        models = {'fp32': build(EDSR_X4, fp_checkpoint=fp_checkpoint), **models}
+    scores = {name: [] for name in ['bicubic', *models]}
+    for lr, hr in photos:
+        img = (lr[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        bic = MATLABLikeResize(keys=['img'], scale=4).transform(dict(img=img))['img']
+        bic = torch.from_numpy(np.clip(bic, 0, 255) / 255).permute(2, 0, 1)[None]
+        scores['bicubic'].append(psnr_y(bic, hr, 4))
+        for name, model in models.items():
+            scores[name].append(psnr_y(model(lr), hr, 4))
+    mean = {k: float(np.mean(v)) for k, v in scores.items()}
+    note = '' if fp_checkpoint else ' (random weights: only the deviations mean anything)'
+    print('PSNR-Y on chelsea+coffee, x4, border 4' + note + ': ' + ', '.join(
+        f'{k} {v:.2f}' + ('' if k in ('bicubic', 'fp32', 'fake') else
+                          f' ({v - mean["fake"]:+.3f})') for k, v in mean.items()))
+    return mean
+
+
+def rdn_report(args):
+    """RDN x4 int8 (Int8RDN) vs FP32 on one 64x64 input, and its deviation from the fake model."""
+    from mmlean.projects.pams.int8_rdn import Int8RDN
+    fake = build(RDN_X4, 8)
+    forms = {m: Int8RDN(fake, mode=m) for m in ('direct', 'safe')}
+    picked = Int8RDN(fake).exact_path
+    fp = build(RDN_X4)
+    fp_cl = build(RDN_X4).to(memory_format=torch.channels_last)
+    x = torch.rand(1, 3, args.size, args.size)
+    x_cl = x.contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        ref = fake(x)
+        diffs = {m: (f(x) - ref).abs().max().item() for m, f in forms.items()}
+        times = timeit({'fp32_nchw': lambda: fp(x), 'fp32_cl': lambda: fp_cl(x_cl),
+                        **{f'int8_{m}': (lambda f=f: f(x)) for m, f in forms.items()}},
+                       args.rdn_reps, warmup=1, block=1)
+    med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+    best = min(med['fp32_nchw'], med['fp32_cl'])
+    print(f'RDN x4 (16 blocks x 8 dense layers, 64c, growth 64), 1x3x{args.size}x{args.size}: '
+          f'FP32 NCHW {med["fp32_nchw"]:.0f} ms, channels-last {med["fp32_cl"]:.0f} ms, '
+          f'int8 direct {med["int8_direct"]:.0f} ms ({best / med["int8_direct"]:.2f}x), '
+          f'int8 safe {med["int8_safe"]:.0f} ms ({best / med["int8_safe"]:.2f}x) -> {picked}; '
+          f'max |int8 - fake| direct {diffs["direct"]:.2e}, safe {diffs["safe"]:.2e}')
 
 
 def _plain_fp(pams_net):
