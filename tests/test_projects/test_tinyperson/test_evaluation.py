@@ -349,3 +349,123 @@ def test_miss_rate_equals_a_plain_reference(gt_factory, seed):
         for label, lo, hi in MR_SIZE_RANGES:
             expected = _reference_mr(gt_dict, dets, t, lo, hi)
             assert ours[t, label] == pytest.approx(expected, abs=1e-9), (t, label)
+
+
+def _plain_greedy_match(ious, gt_ignore, crowd, thrs, iods):
+    """pycocotools' evaluateImg loop (GT by GT, stop at the first ignored GT once a regular one
+    matched) plus the IoD fallback of TinyBenchmark's cocoeval.py, element by element."""
+    D, G = len(ious), len(gt_ignore)
+    n_ign = sum(gt_ignore)
+    dt_match, gt_matched = np.zeros((len(thrs), D)), np.zeros((len(thrs), G), bool)
+    dt_ignore = np.zeros((len(thrs), D), bool)
+    for t_i, t in enumerate(thrs):
+        for d in range(D):
+            best, m = min(t, 1 - 1e-10), -1
+            for g in range(G):
+                if gt_matched[t_i, g] and not crowd[g]:
+                    continue
+                if m > -1 and not gt_ignore[m] and gt_ignore[g]:
+                    break
+                if ious[d][g] < best:
+                    continue
+                best, m = ious[d][g], g
+            if m == -1 and iods is not None and n_ign:
+                j = 0
+                for k in range(1, n_ign):
+                    if iods[d][k] > iods[d][j]:
+                        j = k
+                if iods[d][j] >= min(t, 1 - 1e-10):
+                    m = G - n_ign + j
+            if m == -1:
+                continue
+            dt_match[t_i, d], gt_matched[t_i, m] = m + 1, True
+            dt_ignore[t_i, d] = gt_ignore[m]
+    return dt_match, gt_matched, dt_ignore
+
+
+def test_greedy_match_equals_the_plain_loop_on_random_cases():
+    from mmlean.projects.tinyperson.evaluation.ap import greedy_match
+
+    rng = np.random.default_rng(7)
+    # few distinct values: equal IoUs / IoDs and values exactly at a threshold are common
+    levels = np.array([0, 0, 0, 0.1, 0.25, 0.3, 0.5, 0.5, 0.6, 0.75, 0.9, 1.0])
+    for case in range(300):
+        D, G = int(rng.integers(0, 14)), int(rng.integers(0, 10))
+        ious = rng.choice(levels, size=(D, G)) * (rng.random((D, G)) < 0.5)
+        iods = np.maximum(ious, rng.choice(levels, size=(D, G))) if case % 5 else None
+        gt_ignore = rng.random((3, G)) < [[0.0], [0.4], [0.8]]  # three "area ranges"
+        crowd = rng.random(G) < (0.3 if case % 3 == 0 else 0.0)
+        thrs = [(0.25, 0.5, 0.75), (0.5,), (0.75, 0.25), (1.0, 0.5)][case % 4]
+        got = greedy_match(ious, gt_ignore, crowd, thrs, iods)
+        assert got.shape == (3, len(thrs), D)
+        for a in range(3):
+            order = np.argsort(gt_ignore[a], kind='stable')  # regular GTs first, as pycocotools
+            ign = gt_ignore[a][order]
+            dt_match, _, _ = _plain_greedy_match(
+                ious[:, order].tolist(), ign.tolist(), crowd[order].tolist(), thrs,
+                None if iods is None else iods[:, order][:, ign].tolist())
+            index_plus_1 = np.concatenate([[0], order + 1])  # sorted position + 1 -> index + 1
+            expected = index_plus_1[dt_match.astype(int)]
+            assert (got[a] == expected).all(), (case, a)
+
+
+def test_evaluate_img_equals_a_plain_loop_with_crowds_ties_and_max_dets(gt_factory):
+    from mmlean.projects.tinyperson.evaluation import TinyPersonCOCOeval
+
+    class PlainLoop(TinyPersonCOCOeval):
+        """Every image and range prepared from scratch (pycocotools' IoUs, whose rows follow
+        the same stable sort by score), matched by the plain loop."""
+
+        def evaluateImg(self, imgId, catId, aRng, maxDet):  # noqa: N802,N803
+            gt, dt = self._gts[imgId, catId], self._dts[imgId, catId]
+            if not gt and not dt:
+                return None
+            ign = [int(g['ignore'] or not aRng[0] <= g['area'] <= aRng[1]) for g in gt]
+            g_ord = sorted(range(len(gt)), key=lambda i: ign[i])
+            d_ord = sorted(range(len(dt)), key=lambda i: -dt[i]['score'])[:maxDet]
+            gt, ign, dt = [gt[i] for i in g_ord], [ign[i] for i in g_ord], [dt[i] for i in d_ord]
+            ious = self.ious[imgId, catId]
+            ious = (np.asarray(ious)[:len(dt)][:, g_ord].tolist() if gt and dt
+                    else [[] for _ in dt])
+            iods = [[_iou_iod(d['bbox'], g['bbox'])[1] for g, i in zip(gt, ign) if i]
+                    for d in dt]
+            dtm, gtm, dti = _plain_greedy_match(ious, ign, [bool(g['iscrowd']) for g in gt],
+                                                list(self.params.iouThrs),
+                                                iods if self.use_iod_for_ignore else None)
+            outside = np.array([not aRng[0] <= d['area'] <= aRng[1] for d in dt], bool)
+            return dict(dtIds=[d['id'] for d in dt], gtIds=[g['id'] for g in gt],
+                        dtMatches=dtm, gtMatches=gtm.astype(float), gtIgnore=np.array(ign),
+                        dtIgnore=dti | ((dtm == 0) & outside[None, :]),
+                        dtScores=[d['score'] for d in dt])
+
+    rng = np.random.default_rng(11)
+    images, anns, dets = _random_scene(rng, n_img=6)
+    _add_ignore_regions(rng, images, anns, dets, per_image=2)
+    for d in dets[::3]:  # duplicates with the same score
+        dets.append(det(d['image_id'], [d['bbox'][0] + 0.2, *d['bbox'][1:]], d['score']))
+    for d in dets:  # score ties everywhere
+        d['score'] = round(d['score'], 1)
+    gt_dict = gt_factory(images, anns)
+    for a in gt_dict['annotations'][::9]:  # crowd boxes (IoU against them is the IoD)
+        a['iscrowd'] = 1
+    gt = person_coco(gt_dict)
+    dt = detections_coco(gt, dets)
+    for kw in (dict(), dict(max_dets=8), dict(use_iod_for_ignore=False)):
+        evals = []
+        for cls in (TinyPersonCOCOeval, PlainLoop):
+            ev = cls(gt, dt, **kw)
+            with contextlib.redirect_stdout(io.StringIO()):
+                ev.evaluate()
+            evals.append(ev.evalImgs)
+        assert len(evals[0]) == len(evals[1])
+        n_ignored_hits = 0
+        for a, b in zip(*evals):
+            assert (a is None) == (b is None)
+            if a is None:
+                continue
+            assert a['dtIds'] == b['dtIds'] and a['gtIds'] == b['gtIds'], kw
+            assert a['dtScores'] == b['dtScores']
+            for k in ('dtMatches', 'gtMatches', 'gtIgnore', 'dtIgnore'):
+                assert np.array_equal(a[k], b[k]), (kw, k)
+            n_ignored_hits += int((a['dtIgnore'] & (a['dtMatches'] > 0)).sum())
+        assert n_ignored_hits > 0
