@@ -12,7 +12,7 @@ demo: env
 	@PYTHON=$(PY) bash tools/demo.sh
 
 test: env
-	$(PY) -m pytest tests -q -p no:cacheprovider
+	$(PY) -m pytest tests -q -p no:cacheprovider --durations=25
 
 test-fast: env
 	$(PY) -m pytest tests -q -m "not slow" -p no:cacheprovider
