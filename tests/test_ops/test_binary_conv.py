@@ -92,6 +92,16 @@ SHAPES = [
     (1, 512, 512, 3, 3, 3, 1, 1),
     (1, 64, 64, 1, 1, 3, 1, 1),
     (2, 8, 24, 15, 1, 3, 2, 1),
+    # few channels per word, large maps (AVX2: the taps' bits concatenated)
+    (1, 32, 32, 20, 19, 3, 1, 1),
+    (2, 48, 48, 17, 16, 3, 1, 1),
+    (1, 48, 40, 9, 11, 3, 2, 1),
+    (1, 96, 24, 7, 9, 3, 1, 1),
+    (1, 96, 16, 9, 9, 5, 1, 2),  # 38 concatenated words: byte counters folded
+    (1, 130, 9, 6, 5, 3, 1, 0),
+    # 1x1
+    (1, 256, 256, 14, 14, 1, 1, 0),
+    (2, 128, 20, 5, 7, 1, 1, 0),
 ]
 
 
@@ -222,6 +232,55 @@ for _ in range(24):  # grouped (depthwise too) and dilated
                    None, stride, pad, d, groups)
     assert torch.equal(got, exp), (n, cin, cout, h, w, k, stride, pad, d, groups)
 print(bc.ext_module.cpu_isa())
+'''
+    for isa in ('avx512', 'avx2', 'scalar'):
+        env = dict(os.environ, MMLEAN_CPU_ISA=isa)
+        out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True,
+                             text=True)
+        assert out.returncode == 0, (isa, out.stderr[-2000:])
+
+
+ISA_SHAPES = [
+    # n, cin, cout, h, w, k, stride, padding, dilation, groups: the AVX2 layouts
+    # (split input, concatenated taps, 3/2/1-pixel tiles) on every ISA path
+    (1, 32, 32, 13, 14, 3, 1, 1, 1, 1),
+    (2, 48, 48, 11, 10, 3, 1, 1, 1, 1),
+    (1, 48, 17, 9, 8, 3, 2, 1, 1, 1),
+    (1, 16, 24, 10, 11, 5, 1, 2, 1, 1),
+    (1, 96, 16, 9, 9, 5, 1, 2, 1, 1),
+    (1, 130, 9, 6, 5, 3, 1, 0, 1, 1),
+    (1, 48, 24, 9, 7, 3, 1, 2, 2, 2),
+    (1, 40, 16, 8, 9, 3, 1, 1, 1, 2),
+    (1, 64, 64, 8, 7, 3, 1, 1, 1, 1),
+    (1, 256, 64, 5, 4, 3, 1, 1, 1, 1),
+    (1, 256, 256, 7, 7, 1, 1, 0, 1, 1),
+    (2, 128, 20, 5, 7, 1, 2, 0, 1, 1),
+]
+
+
+@needs_ext
+def test_small_channel_and_1x1_shapes_all_isa_paths():
+    """Exact integers and the float epilogue (bit for bit) on every ISA path."""
+    import os
+    import subprocess
+    import sys
+    code = f'''
+import torch, torch.nn.functional as F
+from mmlean.ops import binary_conv as bc
+for i, (n, cin, cout, h, w, k, s, p, d, grp) in enumerate({ISA_SHAPES!r}):
+    g = torch.Generator().manual_seed(i)
+    x = torch.randn(n, cin, h, w, generator=g).contiguous(memory_format=torch.channels_last)
+    wt = torch.randn(cout, cin // grp, k, k, generator=g)
+    thr = torch.randn(n, generator=g) * 0.1
+    packed = bc.pack_binary_weight(wt, grp)
+    got = bc.binary_conv2d(x, thr, packed, s, p, int_output=True, dilation=d, groups=grp)
+    exp = F.conv2d(torch.where(x < thr.view(-1, 1, 1, 1), -1., 1.),
+                   torch.where(wt < 0, -1., 1.), None, s, p, d, grp)
+    assert torch.equal(got.float(), exp), (i, bc.ext_module.cpu_isa())
+    scale, bias = torch.rand(cout, generator=g) + 0.5, torch.randn(cout, generator=g)
+    got = bc.binary_conv2d(x, None, packed, s, p, scale, bias, dilation=d, groups=grp)
+    ref = bc.binary_conv2d_reference(x, None, packed, s, p, scale, bias, dilation=d)
+    assert torch.equal(got, ref), (i, bc.ext_module.cpu_isa())
 '''
     for isa in ('avx512', 'avx2', 'scalar'):
         env = dict(os.environ, MMLEAN_CPU_ISA=isa)

@@ -1,10 +1,10 @@
 """Benchmark the bit-packed binary conv against torch FP32 and int8 convs.
 
-For each ResNet-18 3x3 shape (stride 1 and 2) at batch 1, times in the same
-run, interleaved: torch FP32 conv (NCHW and channels_last; the best is the
-baseline), torch int8 conv (``torch.ao.nn.quantized.Conv2d``, per-channel
-weights, x86 and onednn engines, on an already-quantized input; the best is
-the baseline) and mmlean's binary conv (``PackedBinaryConv2d``: per-sample
+For each ResNet-18 3x3 shape (stride 1 and 2), 3x3 shapes with few channels
+on large maps and 1x1 shapes, at batch 1, times in the same run, interleaved:
+torch FP32 conv (NCHW and channels_last; the best is the baseline), torch int8
+conv (``torch.ao.nn.quantized.Conv2d``, per-channel weights, x86 and onednn
+engines, on an already-quantized input; the best is the baseline) and mmlean's binary conv (``PackedBinaryConv2d``: per-sample
 mean, packing the float input, XNOR-popcount conv and the fused scale/BN
 epilogue, all included). Prints min and median, the ratios (computed on the
 minimum) and the ISA path; ``--e2e`` adds a whole binary ResNet-18 against its
@@ -28,9 +28,15 @@ import torch.nn as nn
 
 from mmlean.utils.benchmark import timeit
 
-SHAPES = [  # (cin, cout, hw_in, stride)
-    (64, 64, 56, 1), (128, 128, 28, 1), (256, 256, 14, 1), (512, 512, 7, 1),
-    (64, 128, 56, 2), (128, 256, 28, 2), (256, 512, 14, 2),
+SHAPES = [  # (cin, cout, hw_in, stride, kernel)
+    # ResNet-18
+    (64, 64, 56, 1, 3), (128, 128, 28, 1, 3), (256, 256, 14, 1, 3), (512, 512, 7, 1, 3),
+    (64, 128, 56, 2, 3), (128, 256, 28, 2, 3), (256, 512, 14, 2, 3),
+    # few channels, large maps (32 and 48 channels fill a 64-bit word partly)
+    (32, 32, 32, 1, 3), (32, 32, 64, 1, 3), (48, 48, 32, 1, 3), (48, 48, 64, 1, 3),
+    (64, 64, 32, 1, 3), (64, 64, 64, 1, 3),
+    # 1x1
+    (128, 128, 28, 1, 1), (256, 256, 14, 1, 1), (512, 512, 7, 1, 1),
 ]
 
 
@@ -44,8 +50,8 @@ DW_SHAPES = [  # (channels, hw_in, kernel, dilation, stride)
 def int8_conv(weight, bias, stride, engine):
     import torch.ao.nn.quantized as nnq
     torch.backends.quantized.engine = engine
-    cout, cin = weight.shape[:2]
-    conv = nnq.Conv2d(cin, cout, 3, stride=stride, padding=1)
+    cout, cin, k = weight.shape[:3]
+    conv = nnq.Conv2d(cin, cout, k, stride=stride, padding=k // 2)
     w_scale = weight.abs().amax(dim=(1, 2, 3)) / 127
     qw = torch.quantize_per_channel(weight, w_scale.double(), torch.zeros(cout, dtype=torch.long),
                                     0, torch.qint8)
@@ -59,15 +65,16 @@ def bench_layers(reps, threads):
     torch.set_num_threads(threads)
     rows = []
     with torch.no_grad():
-        for cin, cout, hw, stride in SHAPES:
+        for cin, cout, hw, stride, k in SHAPES:
             g = torch.Generator().manual_seed(0)
             x = torch.randn(1, cin, hw, hw, generator=g)
-            w = torch.randn(cout, cin, 3, 3, generator=g)
+            w = torch.randn(cout, cin, k, k, generator=g)
             b = torch.randn(cout, generator=g)
-            fp = nn.Conv2d(cin, cout, 3, stride, 1).eval()
+            fp = nn.Conv2d(cin, cout, k, stride, k // 2).eval()
             fp.weight.copy_(w)
             fp.bias.copy_(b)
-            fp_cl = nn.Conv2d(cin, cout, 3, stride, 1).eval().to(memory_format=torch.channels_last)
+            fp_cl = nn.Conv2d(cin, cout, k, stride, k // 2).eval().to(
+                memory_format=torch.channels_last)
             fp_cl.load_state_dict(fp.state_dict())
             x_cl = x.contiguous(memory_format=torch.channels_last)
             fns = {'fp32_nchw': lambda: fp(x), 'fp32_cl': lambda: fp_cl(x_cl)}
@@ -81,15 +88,16 @@ def bench_layers(reps, threads):
                         return q(qx)
 
                     fns[f'int8_{engine}'] = run_q
-            binary = PackedBinaryConv2d(w, torch.rand(cout) + 0.5, b, stride, 1)
+            binary = PackedBinaryConv2d(w, torch.rand(cout) + 0.5, b, stride, k // 2)
             fns['binary'] = lambda: binary(x_cl)
             times = timeit(fns, reps)
-            mins = {k: min(v) * 1e6 for k, v in times.items()}
-            meds = {k: statistics.median(v) * 1e6 for k, v in times.items()}
+            mins = {n: min(v) * 1e6 for n, v in times.items()}
+            meds = {n: statistics.median(v) * 1e6 for n, v in times.items()}
             fp_best = min(mins['fp32_nchw'], mins['fp32_cl'])
-            int8_keys = [k for k in mins if k.startswith('int8')]
-            int8_best = min(mins[k] for k in int8_keys) if int8_keys else float('nan')
-            rows.append(dict(shape=f'{cin}->{cout} {hw}x{hw} s{stride}', threads=threads,
+            int8_keys = [n for n in mins if n.startswith('int8')]
+            int8_best = min(mins[n] for n in int8_keys) if int8_keys else float('nan')
+            kernel = '' if k == 3 else f' {k}x{k}'
+            rows.append(dict(shape=f'{cin}->{cout} {hw}x{hw} s{stride}{kernel}', threads=threads,
                              min_us=mins, median_us=meds,
                              speedup_vs_fp32=fp_best / mins['binary'],
                              speedup_vs_int8=int8_best / mins['binary']))

@@ -14,8 +14,10 @@
 // AVX-512 (VPOPCNTDQ) micro-kernel: the 8 lanes of a zmm are 8 output channels;
 // a register tile of PB output pixels x NV channel vectors accumulates
 // popcount(broadcast(x word) ^ weight words). The output is channels_last, so
-// a lane vector stores to 8 consecutive channels. AVX2: 4 lanes per ymm and a
-// nibble-table (vpshufb) popcount. Scalar: __builtin_popcountll.
+// a lane vector stores to 8 consecutive channels. AVX2: 4 lanes per ymm, a
+// nibble-table (vpshufb) popcount on operands split into nibbles once, and
+// for few channels per word the taps' bits concatenated (see the AVX2
+// section). Scalar: __builtin_popcountll.
 #include <ATen/Parallel.h>
 #include <immintrin.h>
 
@@ -45,6 +47,8 @@ struct ConvGeom {
 };
 
 // ---------------------------------------------------------------- packing ---
+constexpr uint64_t kLowNibbles = 0x0f0f0f0f0f0f0f0full;
+
 // One pixel of one group: count floats -> words o[0, words), zeros up to
 // pix_words; bit = (v < thr).
 inline uint64_t pack_word_scalar(const float* v, int64_t count, float thr) {
@@ -75,20 +79,26 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void pack_pixel_avx512(
   pack_tail(v, count, thr, k, words, pix_words, o);
 }
 
+// 8 floats per compare; a word of fewer than 64 channels (the last one, or
+// the only one of a small layer) too, only the last count % 8 go one by one.
 __attribute__((target("avx2"))) void pack_pixel_avx2(const float* v, int64_t count, float thr,
                                                      int64_t words, int64_t pix_words,
                                                      uint64_t* o) {
   const __m256 t = _mm256_set1_ps(thr);
   int64_t k = 0;
-  for (; 64 * (k + 1) <= count; ++k) {
+  for (; k < words; ++k) {
+    const float* b = v + 64 * k;
+    const int64_t m = std::min<int64_t>(64, count - 64 * k);
     uint64_t word = 0;
-    for (int q = 0; q < 8; ++q) {
-      __m256 lt = _mm256_cmp_ps(_mm256_loadu_ps(v + 64 * k + 8 * q), t, _CMP_LT_OQ);
-      word |= static_cast<uint64_t>(_mm256_movemask_ps(lt)) << (8 * q);
+    int64_t j = 0;
+    for (; j + 8 <= m; j += 8) {
+      const __m256 lt = _mm256_cmp_ps(_mm256_loadu_ps(b + j), t, _CMP_LT_OQ);
+      word |= static_cast<uint64_t>(_mm256_movemask_ps(lt)) << j;
     }
+    for (; j < m; ++j) word |= static_cast<uint64_t>(b[j] < thr) << j;
     o[k] = word;
   }
-  pack_tail(v, count, thr, k, words, pix_words, o);
+  for (; k < pix_words; ++k) o[k] = 0;
 }
 
 void pack_pixel_scalar(const float* v, int64_t count, float thr, int64_t words,
@@ -116,8 +126,16 @@ inline __attribute__((always_inline)) void pack_rows(const float* x, const float
         if (iw < 0 || iw >= p.w) continue;
         const float* v = x + ((n * p.h + ih) * p.w + iw) * cin;
         uint64_t* o = row + col * p.pix_words;
-        for (int64_t grp = 0; grp < p.groups; ++grp)
-          pack_pixel(v + grp * p.cin_g, p.cin_g, thr[n], p.words, p.pix_words, o + grp * gw);
+        for (int64_t grp = 0; grp < p.groups; ++grp) {
+          uint64_t* og = o + grp * gw;
+          pack_pixel(v + grp * p.cin_g, p.cin_g, thr[n], p.words, p.pix_words, og);
+          if (p.split)  // in place, from the last word (2 k >= k)
+            for (int64_t k = p.words - 1; k >= 0; --k) {
+              const uint64_t word = og[k];
+              og[2 * k + 1] = (word >> 4) & kLowNibbles;
+              og[2 * k] = word & kLowNibbles;
+            }
+        }
       }
     }
   }
@@ -157,6 +175,22 @@ __attribute__((target("avx512f"))) float row_sum_avx512(const float* v, int64_t 
   return s;
 }
 
+__attribute__((target("avx2"))) float row_sum_avx2(const float* v, int64_t count) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  int64_t i = 0;
+  for (; i + 32 <= count; i += 32) {
+    a0 = _mm256_add_ps(a0, _mm256_loadu_ps(v + i));
+    a1 = _mm256_add_ps(a1, _mm256_loadu_ps(v + i + 8));
+    a2 = _mm256_add_ps(a2, _mm256_loadu_ps(v + i + 16));
+    a3 = _mm256_add_ps(a3, _mm256_loadu_ps(v + i + 24));
+  }
+  alignas(32) float l[8];
+  _mm256_store_ps(l, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+  float s = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+  for (; i < count; ++i) s += v[i];
+  return s;
+}
+
 float row_sum_scalar(const float* v, int64_t count) {
   float s[8] = {0};
   int64_t i = 0;
@@ -173,7 +207,8 @@ std::vector<float> per_sample_mean(const float* x, int64_t n, int64_t h, int64_t
   at::parallel_for(0, n * h, 4, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r)
       rows[r] = isa == mmlean::CpuIsa::kAvx512 ? row_sum_avx512(x + r * row_len, row_len)
-                                               : row_sum_scalar(x + r * row_len, row_len);
+                : isa == mmlean::CpuIsa::kAvx2     ? row_sum_avx2(x + r * row_len, row_len)
+                                                   : row_sum_scalar(x + r * row_len, row_len);
   });
   std::vector<float> mean(n);
   for (int64_t i = 0; i < n; ++i) {
@@ -495,97 +530,234 @@ void conv_avx512(const uint64_t* xp, const uint64_t* wb, const ConvGeom& g,
 }
 
 // ------------------------------------------------------------------ AVX2 ---
+// AVX2 has no vector popcount: bytes are counted with a 16-entry nibble table
+// (vpshufb; Mula, Kurz and Lemire, "Faster Population Counts Using AVX2
+// Instructions", 2018). The table needs the low and the high nibble of each
+// byte of x ^ w apart, and (x ^ w) & 0x0f = (x & 0x0f) ^ (w & 0x0f), so both
+// operands are split once instead of at every product: the input when it is
+// packed (PackLayout::split), the weights once per call. A broadcast input
+// word times 4 weight words then costs 2 xor, 2 lookups and 2 byte adds (was
+// xor, 2 and, shift, 2 lookups, 2 adds), and the shuffle/shift ports are no
+// longer the bottleneck.
+//
+// Split weights: ws[block][tap][word][16], the low-nibble words of the
+// block's channels (0, 2, 4, 6) and (1, 3, 5, 7), then their high-nibble
+// words. With that lane order the 64-bit sums of the two vectors become the
+// 8 channels' int32 counts in order with one shift and one or.
+//
+// Few channels per group fill words poorly (cin_g % 64 != 0: 32 channels use
+// half of every product). For kernels with several taps the AVX2 path then
+// concatenates the taps' channel bits of each output pixel (an im2col of
+// bits: K * cin_g bits in ceil(K * cin_g / 64) words instead of
+// K * ceil(cin_g / 64); 5 words instead of 9 for a 3x3 conv of 32 channels),
+// one output row at a time, 4 pixels per vector, and runs the same kernel as
+// a 1x1 conv over that row. A padded tap contributes zero bits there as in
+// the padded buffer, so the border correction is the same.
 #define MMLEAN_AVX2 __attribute__((target("avx2,popcnt")))
+#define MMLEAN_AVX2_INLINE MMLEAN_AVX2 inline __attribute__((always_inline))
 
-MMLEAN_AVX2 inline __m256i popcnt_bytes(__m256i v, __m256i lut, __m256i low4) {
-  const __m256i lo = _mm256_and_si256(v, low4);
-  const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
-  return _mm256_add_epi8(_mm256_shuffle_epi8(lut, lo), _mm256_shuffle_epi8(lut, hi));
-}
+// Where the kernel finds its operands, in 64-bit words: channel words per tap;
+// from one tile pixel to the next; from a pixel's low-nibble word to its high
+// one, and to its next channel word; from one tap row / column to the next;
+// taps.
+struct Avx2Addr {
+  int64_t words, pix, hoff, cstep, row, col, kh, kw;
+};
 
-// 4 int64 lanes (values < 2^31) -> the low 128 bits as 4 int32
-MMLEAN_AVX2 inline __m128i narrow_epi64(__m256i v) {
-  const __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0);
-  return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(v, idx));
-}
+// One output row of one block of 8 output channels.
+struct Avx2Row {
+  const uint64_t* x;  // operands of output pixel 0 (tap (0, 0), low nibbles of word 0)
+  const uint64_t* w;  // the block's split weights
+  int64_t n, oh, co0, cend, pc0;
+  bool rows_inside;     // no tap of the row reads a padded input row
+  int64_t ow_in0, ow_in1;  // outputs [ow_in0, ow_in1) read no padded column
+};
 
-// PB pixels x 8 channels (two ymm of 4 lanes). Byte counters are folded into
-// 64-bit sums (vpsadbw) before they can overflow (31 x 8 = 248 < 256).
-template <int PB, int WORDS, int STRIDE>
-MMLEAN_AVX2 void tile_avx2(const ConvGeom& g, const Epilogue& e, const Tile& t) {
-  const int64_t words = WORDS > 0 ? WORDS : g.words;
-  const int64_t stride = STRIDE > 0 ? STRIDE : g.stride;
-  const int64_t pix = stride * words, row = g.dil * g.wp * words, col = g.dil * words;
-  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
-                                       0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+// 8 weight words (channels 0..7) -> 16 split words in the kernel's order.
+MMLEAN_AVX2_INLINE void split_block8(const uint64_t* w8, uint64_t* o16) {
+  const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w8));
+  const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w8 + 4));
+  // (0 4 2 6) and (1 5 3 7), then lanes (0 2 1 3): (0 2 4 6) and (1 3 5 7)
+  const __m256i even = _mm256_permute4x64_epi64(_mm256_unpacklo_epi64(a, b), 0xd8);
+  const __m256i odd = _mm256_permute4x64_epi64(_mm256_unpackhi_epi64(a, b), 0xd8);
   const __m256i low4 = _mm256_set1_epi8(0x0f);
-  const __m256i zero = _mm256_setzero_si256();
-  __m256i bytes[PB][2], sums[PB][2];
-#pragma GCC unroll 8
-  for (int i = 0; i < PB; ++i)
-    for (int v = 0; v < 2; ++v) bytes[i][v] = sums[i][v] = zero;
-  int pending = 0;
-  for (int64_t a = 0; a < g.kh; ++a)
-    for (int64_t b = 0; b < g.kw; ++b) {
-      const uint64_t* xt = t.x + a * row + b * col;
-      const uint64_t* wt = t.w + (a * g.kw + b) * words * 8;
-      for (int64_t c = 0; c < words; ++c) {
-        const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wt + c * 8));
-        const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wt + c * 8 + 4));
-#pragma GCC unroll 8
-        for (int i = 0; i < PB; ++i) {
-          const __m256i xv = _mm256_set1_epi64x(static_cast<int64_t>(xt[i * pix + c]));
-          bytes[i][0] = _mm256_add_epi8(bytes[i][0], popcnt_bytes(_mm256_xor_si256(xv, w0), lut, low4));
-          bytes[i][1] = _mm256_add_epi8(bytes[i][1], popcnt_bytes(_mm256_xor_si256(xv, w1), lut, low4));
+  auto* o = reinterpret_cast<__m256i*>(o16);
+  _mm256_storeu_si256(o, _mm256_and_si256(even, low4));
+  _mm256_storeu_si256(o + 1, _mm256_and_si256(odd, low4));
+  _mm256_storeu_si256(o + 2, _mm256_and_si256(_mm256_srli_epi64(even, 4), low4));
+  _mm256_storeu_si256(o + 3, _mm256_and_si256(_mm256_srli_epi64(odd, 4), low4));
+}
+
+// Words of one output pixel's concatenated taps.
+inline int64_t concat_words(const ConvGeom& g) { return (g.kh * g.kw * g.cin_g + 63) / 64; }
+
+inline bool use_concat(const ConvGeom& g) {
+  return g.kh * g.kw > 1 && g.cin_g % 64 != 0 && concat_words(g) < g.kh * g.kw * g.words;
+}
+
+// Split weights of the kernel, ws[block][tap][word][16] (see above), or with
+// concat, ws[block][concatenated word][16].
+MMLEAN_AVX2 void prepare_weights_avx2(const ConvGeom& g, const uint64_t* wb, bool concat,
+                                      uint64_t* ws) {
+  const int64_t blocks = g.groups * g.cblocks_g, taps = g.kh * g.kw;
+  if (!concat) {
+    for (int64_t q = 0; q < blocks * taps * g.words; ++q) split_block8(wb + 8 * q, ws + 16 * q);
+    return;
+  }
+  const int64_t kwords = concat_words(g);
+  const int last_bits = static_cast<int>(g.cin_g - 64 * (g.words - 1));
+  std::vector<uint64_t> lanes(kwords * 8);
+  for (int64_t cb = 0; cb < blocks; ++cb) {
+    for (int j = 0; j < 8; ++j) {  // append the taps' words of channel j
+      uint64_t cur = 0;
+      int nb = 0;
+      int64_t q = 0;
+      for (int64_t tap = 0; tap < taps; ++tap)
+        for (int64_t k = 0; k < g.words; ++k) {
+          const uint64_t v = wb[((cb * taps + tap) * g.words + k) * 8 + j];
+          const int bits = k + 1 < g.words ? 64 : last_bits;
+          cur |= v << nb;
+          nb += bits;
+          if (nb >= 64) {
+            lanes[q++ * 8 + j] = cur;
+            nb -= 64;
+            cur = nb > 0 ? v >> (bits - nb) : 0;  // the bits of v that did not fit
+          }
         }
-        if (++pending == 31) {
-#pragma GCC unroll 8
+      if (nb > 0) lanes[q * 8 + j] = cur;
+    }
+    for (int64_t q = 0; q < kwords; ++q) split_block8(&lanes[q * 8], ws + (cb * kwords + q) * 16);
+  }
+}
+
+MMLEAN_AVX2_INLINE void store_split4(__m256i v, uint64_t* lo, uint64_t* hi) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(lo), _mm256_and_si256(v, low4));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(hi),
+                      _mm256_and_si256(_mm256_srli_epi64(v, 4), low4));
+}
+
+// The concatenated taps of output row (n, oh) of group grp, 4 output pixels
+// per vector, from the unsplit padded buffer: word j of pixel ow, split, at
+// out[2 j wpad + ow] (low nibbles) and out[(2 j + 1) wpad + ow] (wpad: wo
+// rounded up to 4; the pixels past wo read the buffer's slack).
+MMLEAN_AVX2 void concat_row(const ConvGeom& g, const uint64_t* xp, int64_t grp, int64_t n,
+                            int64_t oh, int64_t wpad, uint64_t* out) {
+  const int last_bits = static_cast<int>(g.cin_g - 64 * (g.words - 1));
+  const uint64_t* base = xp + grp * g.group_words + (n * g.hp + oh * g.stride) * g.wp * g.words;
+  const int64_t step = g.stride * g.words;  // words between consecutive outputs' taps
+  for (int64_t ow = 0; ow < g.wo; ow += 4) {
+    __m256i cur = _mm256_setzero_si256();
+    int nb = 0;  // bits in cur
+    uint64_t* o = out + ow;
+    for (int64_t a = 0; a < g.kh; ++a)
+      for (int64_t b = 0; b < g.kw; ++b) {
+        const uint64_t* tap = base + ow * step + (a * g.wp + b) * g.dil * g.words;
+        for (int64_t k = 0; k < g.words; ++k) {
+          const __m256i v =
+              step == 1 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tap + k))
+                        : _mm256_set_epi64x(static_cast<int64_t>(tap[k + 3 * step]),
+                                            static_cast<int64_t>(tap[k + 2 * step]),
+                                            static_cast<int64_t>(tap[k + step]),
+                                            static_cast<int64_t>(tap[k]));
+          const int bits = k + 1 < g.words ? 64 : last_bits;
+          cur = _mm256_or_si256(cur, _mm256_sll_epi64(v, _mm_cvtsi32_si128(nb)));
+          nb += bits;
+          if (nb >= 64) {
+            store_split4(cur, o, o + wpad);
+            o += 2 * wpad;
+            nb -= 64;
+            // the bits of v that did not fit (none: a shift by 64 gives 0)
+            cur = _mm256_srl_epi64(v, _mm_cvtsi32_si128(nb > 0 ? bits - nb : 64));
+          }
+        }
+      }
+    if (nb > 0) store_split4(cur, o, o + wpad);
+  }
+}
+
+// PB pixels x 8 channels from output pixel ow0 of the row. Byte counters (a
+// product adds at most 8 to a byte); with Fold, more than 31 products, they
+// are folded into 64-bit sums (vpsadbw) before they can overflow.
+template <int PB, int K, bool Fold>
+MMLEAN_AVX2_INLINE void tile_avx2(const ConvGeom& g, const Avx2Addr& ad, const Epilogue& e,
+                                  const Avx2Row& r, int64_t ow0, __m256i lut, __m256 scv,
+                                  __m256 biv, int64_t nvalid) {
+  const int64_t kh = K > 0 ? K : ad.kh, kw = K > 0 ? K : ad.kw;
+  const int64_t words = ad.words, pix = ad.pix, hoff = ad.hoff, cstep = ad.cstep;
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i acc[PB][2], sums[PB][2];
+#pragma GCC unroll 4
+  for (int i = 0; i < PB; ++i)
+    for (int v = 0; v < 2; ++v) acc[i][v] = sums[i][v] = zero;
+  int pending = 0;
+  const uint64_t* x0 = r.x + ow0 * pix;
+  for (int64_t a = 0; a < kh; ++a)
+    for (int64_t b = 0; b < kw; ++b) {
+      const uint64_t* xt = x0 + a * ad.row + b * ad.col;
+      const uint64_t* wt = r.w + (a * kw + b) * words * 16;
+      for (int64_t c = 0; c < words; ++c, xt += cstep, wt += 16) {
+        const auto* wv = reinterpret_cast<const __m256i*>(wt);
+        const __m256i wl0 = _mm256_loadu_si256(wv), wl1 = _mm256_loadu_si256(wv + 1);
+        const __m256i wh0 = _mm256_loadu_si256(wv + 2), wh1 = _mm256_loadu_si256(wv + 3);
+#pragma GCC unroll 4
+        for (int i = 0; i < PB; ++i) {
+          const __m256i xl = _mm256_set1_epi64x(static_cast<int64_t>(xt[i * pix]));
+          const __m256i xh = _mm256_set1_epi64x(static_cast<int64_t>(xt[i * pix + hoff]));
+          __m256i a0 = acc[i][0], a1 = acc[i][1];
+          a0 = _mm256_add_epi8(a0, _mm256_shuffle_epi8(lut, _mm256_xor_si256(xl, wl0)));
+          a1 = _mm256_add_epi8(a1, _mm256_shuffle_epi8(lut, _mm256_xor_si256(xl, wl1)));
+          a0 = _mm256_add_epi8(a0, _mm256_shuffle_epi8(lut, _mm256_xor_si256(xh, wh0)));
+          a1 = _mm256_add_epi8(a1, _mm256_shuffle_epi8(lut, _mm256_xor_si256(xh, wh1)));
+          // keep the byte adds a chain per accumulator: when the loops are
+          // unrolled, GCC otherwise reassociates them into trees whose
+          // partial sums spill
+          asm("" : "+x"(a0), "+x"(a1));
+          acc[i][0] = a0;
+          acc[i][1] = a1;
+        }
+        if (Fold && ++pending == 31) {
+#pragma GCC unroll 4
           for (int i = 0; i < PB; ++i)
             for (int v = 0; v < 2; ++v) {
-              sums[i][v] = _mm256_add_epi64(sums[i][v], _mm256_sad_epu8(bytes[i][v], zero));
-              bytes[i][v] = zero;
+              sums[i][v] = _mm256_add_epi64(sums[i][v], _mm256_sad_epu8(acc[i][v], zero));
+              acc[i][v] = zero;
             }
           pending = 0;
         }
       }
     }
-  const int64_t nvalid = std::min<int64_t>(8, t.cend - t.co0);
-  alignas(32) float sc[8], bi[8];
-  for (int j = 0; j < 8; ++j) {
-    sc[j] = (e.scale && j < nvalid) ? e.scale[t.co0 + j] : 1.f;
-    bi[j] = (e.bias && j < nvalid) ? e.bias[t.co0 + j] : 0.f;
-  }
-  const __m256 scv = _mm256_load_ps(sc), biv = _mm256_load_ps(bi);
-  const int64_t base = ((t.n * g.ho + t.oh) * g.wo + t.ow0) * g.cout + t.co0;
-  const __m256i full = _mm256_set1_epi64x(g.cin_g * g.kh * g.kw);
-#pragma GCC unroll 8
+  const bool inside = r.rows_inside && ow0 >= r.ow_in0 && ow0 + PB <= r.ow_in1;
+  const int64_t base = ((r.n * g.ho + r.oh) * g.wo + ow0) * g.cout + r.co0;
+  const __m256i full = _mm256_set1_epi32(static_cast<int32_t>(g.cin_g * g.kh * g.kw));
+#pragma GCC unroll 4
   for (int i = 0; i < PB; ++i) {
-    if (i >= t.count) break;
-    __m256i y[2];
-    for (int v = 0; v < 2; ++v) {
-      __m256i m = _mm256_add_epi64(sums[i][v], _mm256_sad_epu8(bytes[i][v], zero));
-      if (t.inside) {
-        y[v] = _mm256_sub_epi64(full, _mm256_add_epi64(m, m));
-      } else {
-        const int64_t cls = e.row_class[t.oh] * e.col_classes + e.col_class[t.ow0 + i];
-        const __m128i corr = _mm_loadu_si128(reinterpret_cast<const __m128i*>(
-            e.corr + cls * g.cpad() + t.pc0 + 4 * v));
-        m = _mm256_sub_epi64(m, _mm256_cvtepi32_epi64(corr));
-        y[v] = _mm256_sub_epi64(_mm256_set1_epi64x(g.cin_g * e.valid[cls]),
-                                _mm256_add_epi64(m, m));
-      }
+    __m256i s0 = _mm256_sad_epu8(acc[i][0], zero), s1 = _mm256_sad_epu8(acc[i][1], zero);
+    if (Fold) {
+      s0 = _mm256_add_epi64(s0, sums[i][0]);
+      s1 = _mm256_add_epi64(s1, sums[i][1]);
     }
-    const __m256i yi = _mm256_set_m128i(narrow_epi64(y[1]), narrow_epi64(y[0]));
+    __m256i m = _mm256_or_si256(s0, _mm256_slli_epi64(s1, 32));  // int32, channels 0..7
+    __m256i y;
+    if (inside) {
+      y = _mm256_sub_epi32(full, _mm256_add_epi32(m, m));
+    } else {
+      const int64_t cls = e.row_class[r.oh] * e.col_classes + e.col_class[ow0 + i];
+      m = _mm256_sub_epi32(m, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(
+                                  e.corr + cls * g.cpad() + r.pc0)));
+      y = _mm256_sub_epi32(_mm256_set1_epi32(static_cast<int32_t>(g.cin_g * e.valid[cls])),
+                           _mm256_add_epi32(m, m));
+    }
     if (e.out_i) {
       if (nvalid == 8) {
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(e.out_i + base + i * g.cout), yi);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(e.out_i + base + i * g.cout), y);
       } else {
         alignas(32) int32_t tmp[8];
-        _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), yi);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), y);
         std::memcpy(e.out_i + base + i * g.cout, tmp, nvalid * sizeof(int32_t));
       }
     } else {
-      __m256 f = _mm256_cvtepi32_ps(yi);
+      __m256 f = _mm256_cvtepi32_ps(y);
       if (e.scale) f = _mm256_mul_ps(f, scv);
       if (e.bias) f = _mm256_add_ps(f, biv);
       if (nvalid == 8) {
@@ -599,35 +771,114 @@ MMLEAN_AVX2 void tile_avx2(const ConvGeom& g, const Epilogue& e, const Tile& t) 
   }
 }
 
-TileFn pick_avx2(int64_t words, int64_t stride) {
-  constexpr int PB = 4;
-#define MMLEAN_W(W)                                        \
-  if (words == W) {                                        \
-    if (stride == 1) return tile_avx2<PB, W, 1>;           \
-    if (stride == 2) return tile_avx2<PB, W, 2>;           \
-    return tile_avx2<PB, W, 0>;                            \
+// Tiles of 3 pixels (6 accumulators, 4 weight vectors, the table and 2 input
+// vectors fill the 16 ymm registers); a row ends with one of 2 or 1 pixels.
+constexpr int kPB2 = 3;
+
+template <int K, bool Fold>
+MMLEAN_AVX2 void row_avx2(const ConvGeom& g, const Avx2Addr& ad, const Epilogue& e,
+                          const Avx2Row& r) {
+  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                                       0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const int64_t nvalid = std::min<int64_t>(8, r.cend - r.co0);
+  alignas(32) float sc[8], bi[8];
+  for (int j = 0; j < 8; ++j) {
+    sc[j] = (e.scale && j < nvalid) ? e.scale[r.co0 + j] : 1.f;
+    bi[j] = (e.bias && j < nvalid) ? e.bias[r.co0 + j] : 0.f;
   }
-  MMLEAN_W(1) MMLEAN_W(2) MMLEAN_W(4) MMLEAN_W(8)
-#undef MMLEAN_W
-  if (stride == 1) return tile_avx2<PB, 0, 1>;
-  if (stride == 2) return tile_avx2<PB, 0, 2>;
-  return tile_avx2<PB, 0, 0>;
+  const __m256 scv = _mm256_load_ps(sc), biv = _mm256_load_ps(bi);
+  int64_t ow0 = 0;
+  for (; ow0 + kPB2 <= g.wo; ow0 += kPB2)
+    tile_avx2<kPB2, K, Fold>(g, ad, e, r, ow0, lut, scv, biv, nvalid);
+  if (g.wo - ow0 == 2) tile_avx2<2, K, Fold>(g, ad, e, r, ow0, lut, scv, biv, nvalid);
+  if (g.wo - ow0 == 1) tile_avx2<1, K, Fold>(g, ad, e, r, ow0, lut, scv, biv, nvalid);
 }
 
-void conv_avx2(const uint64_t* xp, const uint64_t* wb, const ConvGeom& g,
-               const Epilogue& e) {
-  constexpr int64_t PB = 4;
-  TileFn fn = pick_avx2(g.words, g.stride);
-  const int64_t tiles = g.groups * g.cblocks_g;
+using Avx2RowFn = void (*)(const ConvGeom&, const Avx2Addr&, const Epilogue&, const Avx2Row&);
+
+template <int K>
+Avx2RowFn pick_avx2_k(bool fold) {
+  return fold ? row_avx2<K, true> : row_avx2<K, false>;
+}
+
+Avx2RowFn pick_avx2(const Avx2Addr& ad) {
+  const bool fold = ad.kh * ad.kw * ad.words > 31;
+  if (ad.kh == 3 && ad.kw == 3) return pick_avx2_k<3>(fold);
+  if (ad.kh == 1 && ad.kw == 1) return pick_avx2_k<1>(fold);
+  return pick_avx2_k<0>(fold);
+}
+
+// Row job of output row (n, oh) at channel block cb of group grp (x: set by the caller).
+inline Avx2Row block_row(const ConvGeom& g, const uint64_t* w, int64_t n, int64_t oh,
+                         int64_t grp, int64_t cb, std::pair<int64_t, int64_t> ow_in) {
+  Avx2Row r;
+  r.w = w;
+  r.n = n;
+  r.oh = oh;
+  r.co0 = grp * g.cout_g + cb * 8;
+  r.cend = (grp + 1) * g.cout_g;
+  r.pc0 = (grp * g.cblocks_g + cb) * 8;
+  const int64_t ih = oh * g.stride - g.pad;
+  r.rows_inside = ih >= 0 && ih + g.ext_h() <= g.h;
+  std::tie(r.ow_in0, r.ow_in1) = ow_in;
+  return r;
+}
+
+// Outputs [ow0, ow1) of a row whose taps read no padded column.
+std::pair<int64_t, int64_t> inside_columns(const ConvGeom& g) {
+  int64_t ow0 = 0, ow1 = 0;
+  bool found = false;
+  for (int64_t ow = 0; ow < g.wo; ++ow) {
+    const int64_t iw = ow * g.stride - g.pad;
+    if (iw >= 0 && iw + g.ext_w() <= g.w) {
+      if (!found) ow0 = ow;
+      found = true;
+      ow1 = ow + 1;
+    }
+  }
+  return {ow0, ow1};
+}
+
+// xs: the split padded buffer; ws: split weights.
+void conv_avx2(const uint64_t* xs, const uint64_t* ws, const ConvGeom& g, const Epilogue& e) {
+  const int64_t wpix = 2 * g.words;  // words per padded pixel
+  const Avx2Addr ad{g.words, g.stride * wpix, 1, 2, g.dil * g.wp * wpix, g.dil * wpix,
+                    g.kh, g.kw};
+  const Avx2RowFn fn = pick_avx2(ad);
+  const auto ow_in = inside_columns(g);
+  const int64_t tiles = g.groups * g.cblocks_g, wblock = g.kh * g.kw * g.words * 16;
   at::parallel_for(0, g.n * g.ho * tiles, 1, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item) {  // item = (n * ho + oh) * tiles + tile
       const int64_t tile = item % tiles, rowi = item / tiles;
-      Tile t = make_tile(g, xp, wb, rowi / g.ho, rowi % g.ho, tile / g.cblocks_g,
-                         tile % g.cblocks_g);
-      const uint64_t* row_x = t.x;
-      for (int64_t ow0 = 0; ow0 < g.wo; ow0 += PB) {
-        place_tile(g, t, row_x, ow0, PB);
-        fn(g, e, t);
+      const int64_t grp = tile / g.cblocks_g, n = rowi / g.ho, oh = rowi % g.ho;
+      Avx2Row r = block_row(g, ws + tile * wblock, n, oh, grp, tile % g.cblocks_g, ow_in);
+      r.x = xs + grp * g.group_words + (n * g.hp + oh * g.stride) * g.wp * wpix;
+      fn(g, ad, e, r);
+    }
+  });
+}
+
+// xp: the unsplit padded buffer; wc: split concatenated weights.
+void conv_avx2_concat(const uint64_t* xp, const uint64_t* wc, const ConvGeom& g,
+                      const Epilogue& e) {
+  const int64_t kwords = concat_words(g), wpad = (g.wo + 3) / 4 * 4;
+  const Avx2Addr ad{kwords, 1, wpad, 2 * wpad, 0, 0, 1, 1};
+  const Avx2RowFn fn = pick_avx2(ad);
+  const auto ow_in = inside_columns(g);
+  const int64_t row_words = 2 * kwords * wpad;
+  at::parallel_for(0, g.n * g.ho, 1, [&](int64_t begin, int64_t end) {
+    std::vector<uint64_t> rows(g.groups * row_words);
+    for (int64_t item = begin; item < end; ++item) {  // item = n * ho + oh
+      const int64_t n = item / g.ho, oh = item % g.ho;
+      for (int64_t grp = 0; grp < g.groups; ++grp) {
+        uint64_t* row = rows.data() + grp * row_words;
+        concat_row(g, xp, grp, n, oh, wpad, row);
+        for (int64_t cb = 0; cb < g.cblocks_g; ++cb) {
+          const int64_t block = grp * g.cblocks_g + cb;
+          Avx2Row r = block_row(g, wc + block * kwords * 16, n, oh, grp, cb, ow_in);
+          r.x = row;
+          fn(g, ad, e, r);
+        }
       }
     }
   });
@@ -637,7 +888,12 @@ void conv_avx2(const uint64_t* xp, const uint64_t* wb, const ConvGeom& g,
 void conv_general(const float* xd, const float* thr, const uint64_t* wb,
                   const at::Tensor& weight_neg, const mmlean::ConvOutput& out, ConvGeom& g,
                   mmlean::CpuIsa isa, const at::TensorOptions& options) {
-  mmlean::PackLayout layout{g.n, g.h, g.w, g.groups, g.cin_g, g.words, g.words, g.pad};
+  // AVX2: the input packed split, or unsplit for the concatenated taps
+  const bool avx2 = isa == mmlean::CpuIsa::kAvx2, concat = avx2 && use_concat(g);
+  const bool split = avx2 && !concat;
+  mmlean::PackLayout layout{g.n, g.h, g.w, g.groups, g.cin_g, g.words,
+                            split ? 2 * g.words : g.words, g.pad};
+  layout.split = split;
   g.group_words = layout.group_words();
   // slack after the buffer: tiles compute whole pixel groups (see Tile)
   at::Tensor xp = at::zeros({g.groups * g.group_words + slack_words(g, 16)},
@@ -660,8 +916,15 @@ void conv_general(const float* xd, const float* thr, const uint64_t* wb,
 
   if (isa == mmlean::CpuIsa::kAvx512) {
     conv_avx512(xpp, wb, g, ep);
-  } else if (isa == mmlean::CpuIsa::kAvx2) {
-    conv_avx2(xpp, wb, g, ep);
+  } else if (avx2) {
+    const int64_t blocks = g.groups * g.cblocks_g;
+    const int64_t wwords = concat ? blocks * concat_words(g) * 16
+                                  : blocks * g.kh * g.kw * g.words * 16;
+    at::Tensor ws = at::empty({wwords}, options.dtype(at::kLong));
+    auto* wsp = reinterpret_cast<uint64_t*>(ws.data_ptr<int64_t>());
+    prepare_weights_avx2(g, wb, concat, wsp);
+    if (concat) conv_avx2_concat(xpp, wsp, g, ep);
+    else conv_avx2(xpp, wsp, g, ep);
   } else {
     at::parallel_for(0, g.n * g.ho, 1, [&](int64_t b, int64_t e) {
       conv_scalar(xpp, wb, g, ep, b, e);

@@ -20,13 +20,17 @@ namespace mmlean {
 // left as the buffer holds it. With phases = s > 1, a row stores the padded
 // columns c = iw + pad in s runs of ceil(wp / s): column c at (c % s) *
 // phase_len() + c / s, so the inputs of consecutive outputs of a stride-s conv
-// at one tap are consecutive.
+// at one tap are consecutive. With split, channel word k of a pixel is stored
+// as two words, 2 k: its low nibbles (word & 0x0f0f...) and 2 k + 1: its high
+// nibbles ((word >> 4) & 0x0f0f...), the operands of the AVX2 kernel's
+// nibble-table popcount (pix_words >= 2 words).
 struct PackLayout {
   int64_t n, h, w;
   int64_t groups, cin_g;
   int64_t words, pix_words;  // words holding channels / words per pixel
   int64_t pad;
   int64_t phases = 1;
+  bool split = false;
   int64_t hp() const { return h + 2 * pad; }
   int64_t wp() const { return w + 2 * pad; }
   int64_t phase_len() const { return (wp() + phases - 1) / phases; }
