@@ -11,6 +11,10 @@ at::Tensor binary_conv2d(const at::Tensor& input, const c10::optional<at::Tensor
                          const c10::optional<at::Tensor>& scale,
                          const c10::optional<at::Tensor>& bias, bool int_output,
                          int64_t dilation, int64_t groups);
+at::Tensor conv3x3_pack_weight(const at::Tensor& weight);
+at::Tensor conv3x3_net_forward(const at::Tensor& input, const at::Tensor& program,
+                               const at::Tensor& weights, const at::Tensor& biases);
+bool conv3x3_net_available();
 
 static bool built_with_cuda() {
 #ifdef MMLEAN_WITH_CUDA
@@ -36,6 +40,16 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         py::arg("padding"), py::arg("scale") = py::none(),
         py::arg("bias") = py::none(), py::arg("int_output") = false,
         py::arg("dilation") = 1, py::arg("groups") = 1);
+  m.def("conv3x3_pack_weight", &conv3x3_pack_weight,
+        "pack a float32 (Cout, Cin, 3, 3) weight into conv3x3_net's output-channel "
+        "blocks (see conv3x3_net_cpu.cpp)",
+        py::arg("weight"));
+  m.def("conv3x3_net_forward", &conv3x3_net_forward,
+        "run a program of fused 3x3 convs (bias, residual, ReLU), option-A shortcuts "
+        "and a final pool + linear on float32 (N, C, H, W) CPU input",
+        py::arg("input"), py::arg("program"), py::arg("weights"), py::arg("biases"));
+  m.def("conv3x3_net_available", &conv3x3_net_available,
+        "whether this CPU runs conv3x3_net (AVX2 and FMA, MMLEAN_CPU_ISA not scalar)");
   m.def("cpu_isa", [] { return mmlean::cpu_isa_name(mmlean::cpu_isa()); },
         "the CPU instruction-set path the kernels use in this process");
   m.def("cpu_isa_detected",
