@@ -676,15 +676,33 @@ MMLEAN_AVX2 void concat_row(const ConvGeom& g, const uint64_t* xp, int64_t grp, 
   }
 }
 
-// PB pixels x 8 channels from output pixel ow0 of the row. Byte counters (a
-// product adds at most 8 to a byte); with Fold, more than 31 products, they
-// are folded into 64-bit sums (vpsadbw) before they can overflow.
-template <int PB, int K, bool Fold>
-MMLEAN_AVX2_INLINE void tile_avx2(const ConvGeom& g, const Avx2Addr& ad, const Epilogue& e,
-                                  const Avx2Row& r, int64_t ow0, __m256i lut, __m256 scv,
-                                  __m256 biv, int64_t nvalid) {
+// What the epilogue of one row job needs, copied out of the structs so that
+// it stays in registers across the tiles.
+struct Avx2Out {
+  float* out_f;
+  int32_t* out_i;
+  bool scale, bias;
+  __m256 scv, biv;
+  int64_t nvalid, cout;
+  int64_t base;             // output index of (n, oh, 0, co0)
+  const int32_t* corr;      // border corrections of the row's class at pc0
+  const int32_t* valid;     // taps inside, by column class, of the row's class
+  const int32_t* col_class;
+  int64_t cpad, cin_g;
+  bool rows_inside;
+  int64_t ow_in0, ow_in1;
+};
+
+// PB pixels x 8 channels from output pixel ow0 of the row; W: channel words
+// per tap when known at compile time (0: ad.words). Byte counters (a product
+// adds at most 8 to a byte); with Fold, more than 31 products, they are
+// folded into 64-bit sums (vpsadbw) before they can overflow.
+template <int PB, int K, int W, bool Fold>
+MMLEAN_AVX2_INLINE void tile_avx2(const Avx2Addr& ad, const Avx2Row& r, const Avx2Out& o,
+                                  int64_t ow0, __m256i lut, __m256i full) {
   const int64_t kh = K > 0 ? K : ad.kh, kw = K > 0 ? K : ad.kw;
-  const int64_t words = ad.words, pix = ad.pix, hoff = ad.hoff, cstep = ad.cstep;
+  const int64_t words = W > 0 ? W : ad.words;
+  const int64_t pix = ad.pix, hoff = ad.hoff, cstep = ad.cstep;
   const __m256i zero = _mm256_setzero_si256();
   __m256i acc[PB][2], sums[PB][2];
 #pragma GCC unroll 4
@@ -692,10 +710,13 @@ MMLEAN_AVX2_INLINE void tile_avx2(const ConvGeom& g, const Avx2Addr& ad, const E
     for (int v = 0; v < 2; ++v) acc[i][v] = sums[i][v] = zero;
   int pending = 0;
   const uint64_t* x0 = r.x + ow0 * pix;
+#pragma GCC unroll 3
   for (int64_t a = 0; a < kh; ++a)
+#pragma GCC unroll 3
     for (int64_t b = 0; b < kw; ++b) {
       const uint64_t* xt = x0 + a * ad.row + b * ad.col;
       const uint64_t* wt = r.w + (a * kw + b) * words * 16;
+#pragma GCC unroll 2
       for (int64_t c = 0; c < words; ++c, xt += cstep, wt += 16) {
         const auto* wv = reinterpret_cast<const __m256i*>(wt);
         const __m256i wl0 = _mm256_loadu_si256(wv), wl1 = _mm256_loadu_si256(wv + 1);
@@ -727,9 +748,7 @@ MMLEAN_AVX2_INLINE void tile_avx2(const ConvGeom& g, const Avx2Addr& ad, const E
         }
       }
     }
-  const bool inside = r.rows_inside && ow0 >= r.ow_in0 && ow0 + PB <= r.ow_in1;
-  const int64_t base = ((r.n * g.ho + r.oh) * g.wo + ow0) * g.cout + r.co0;
-  const __m256i full = _mm256_set1_epi32(static_cast<int32_t>(g.cin_g * g.kh * g.kw));
+  const bool inside = o.rows_inside && ow0 >= o.ow_in0 && ow0 + PB <= o.ow_in1;
 #pragma GCC unroll 4
   for (int i = 0; i < PB; ++i) {
     __m256i s0 = _mm256_sad_epu8(acc[i][0], zero), s1 = _mm256_sad_epu8(acc[i][1], zero);
@@ -742,30 +761,31 @@ MMLEAN_AVX2_INLINE void tile_avx2(const ConvGeom& g, const Avx2Addr& ad, const E
     if (inside) {
       y = _mm256_sub_epi32(full, _mm256_add_epi32(m, m));
     } else {
-      const int64_t cls = e.row_class[r.oh] * e.col_classes + e.col_class[ow0 + i];
-      m = _mm256_sub_epi32(m, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(
-                                  e.corr + cls * g.cpad() + r.pc0)));
-      y = _mm256_sub_epi32(_mm256_set1_epi32(static_cast<int32_t>(g.cin_g * e.valid[cls])),
+      const int64_t cls = o.col_class[ow0 + i];
+      m = _mm256_sub_epi32(
+          m, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(o.corr + cls * o.cpad)));
+      y = _mm256_sub_epi32(_mm256_set1_epi32(static_cast<int32_t>(o.cin_g * o.valid[cls])),
                            _mm256_add_epi32(m, m));
     }
-    if (e.out_i) {
-      if (nvalid == 8) {
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(e.out_i + base + i * g.cout), y);
+    const int64_t idx = o.base + (ow0 + i) * o.cout;
+    if (o.out_i) {
+      if (o.nvalid == 8) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(o.out_i + idx), y);
       } else {
         alignas(32) int32_t tmp[8];
         _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), y);
-        std::memcpy(e.out_i + base + i * g.cout, tmp, nvalid * sizeof(int32_t));
+        std::memcpy(o.out_i + idx, tmp, o.nvalid * sizeof(int32_t));
       }
     } else {
       __m256 f = _mm256_cvtepi32_ps(y);
-      if (e.scale) f = _mm256_mul_ps(f, scv);
-      if (e.bias) f = _mm256_add_ps(f, biv);
-      if (nvalid == 8) {
-        _mm256_storeu_ps(e.out_f + base + i * g.cout, f);
+      if (o.scale) f = _mm256_mul_ps(f, o.scv);
+      if (o.bias) f = _mm256_add_ps(f, o.biv);
+      if (o.nvalid == 8) {
+        _mm256_storeu_ps(o.out_f + idx, f);
       } else {
         alignas(32) float tmp[8];
         _mm256_store_ps(tmp, f);
-        std::memcpy(e.out_f + base + i * g.cout, tmp, nvalid * sizeof(float));
+        std::memcpy(o.out_f + idx, tmp, o.nvalid * sizeof(float));
       }
     }
   }
@@ -775,37 +795,55 @@ MMLEAN_AVX2_INLINE void tile_avx2(const ConvGeom& g, const Avx2Addr& ad, const E
 // vectors fill the 16 ymm registers); a row ends with one of 2 or 1 pixels.
 constexpr int kPB2 = 3;
 
-template <int K, bool Fold>
+template <int K, int W, bool Fold>
 MMLEAN_AVX2 void row_avx2(const ConvGeom& g, const Avx2Addr& ad, const Epilogue& e,
                           const Avx2Row& r) {
   const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
                                        0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
-  const int64_t nvalid = std::min<int64_t>(8, r.cend - r.co0);
+  Avx2Out o;
+  o.out_f = e.out_f;
+  o.out_i = e.out_i;
+  o.scale = e.scale != nullptr;
+  o.bias = e.bias != nullptr;
+  o.nvalid = std::min<int64_t>(8, r.cend - r.co0);
   alignas(32) float sc[8], bi[8];
   for (int j = 0; j < 8; ++j) {
-    sc[j] = (e.scale && j < nvalid) ? e.scale[r.co0 + j] : 1.f;
-    bi[j] = (e.bias && j < nvalid) ? e.bias[r.co0 + j] : 0.f;
+    sc[j] = (o.scale && j < o.nvalid) ? e.scale[r.co0 + j] : 1.f;
+    bi[j] = (o.bias && j < o.nvalid) ? e.bias[r.co0 + j] : 0.f;
   }
-  const __m256 scv = _mm256_load_ps(sc), biv = _mm256_load_ps(bi);
+  o.scv = _mm256_load_ps(sc);
+  o.biv = _mm256_load_ps(bi);
+  o.cout = g.cout;
+  o.base = (r.n * g.ho + r.oh) * g.wo * g.cout + r.co0;
+  o.cpad = g.cpad();
+  o.cin_g = g.cin_g;
+  const int64_t row_cls = e.row_class[r.oh] * e.col_classes;
+  o.corr = e.corr + row_cls * o.cpad + r.pc0;
+  o.valid = e.valid + row_cls;
+  o.col_class = e.col_class;
+  o.rows_inside = r.rows_inside;
+  o.ow_in0 = r.ow_in0;
+  o.ow_in1 = r.ow_in1;
+  const __m256i full = _mm256_set1_epi32(static_cast<int32_t>(g.cin_g * g.kh * g.kw));
   int64_t ow0 = 0;
-  for (; ow0 + kPB2 <= g.wo; ow0 += kPB2)
-    tile_avx2<kPB2, K, Fold>(g, ad, e, r, ow0, lut, scv, biv, nvalid);
-  if (g.wo - ow0 == 2) tile_avx2<2, K, Fold>(g, ad, e, r, ow0, lut, scv, biv, nvalid);
-  if (g.wo - ow0 == 1) tile_avx2<1, K, Fold>(g, ad, e, r, ow0, lut, scv, biv, nvalid);
+  for (; ow0 + kPB2 <= g.wo; ow0 += kPB2) tile_avx2<kPB2, K, W, Fold>(ad, r, o, ow0, lut, full);
+  if (g.wo - ow0 == 2) tile_avx2<2, K, W, Fold>(ad, r, o, ow0, lut, full);
+  if (g.wo - ow0 == 1) tile_avx2<1, K, W, Fold>(ad, r, o, ow0, lut, full);
 }
 
 using Avx2RowFn = void (*)(const ConvGeom&, const Avx2Addr&, const Epilogue&, const Avx2Row&);
 
-template <int K>
-Avx2RowFn pick_avx2_k(bool fold) {
-  return fold ? row_avx2<K, true> : row_avx2<K, false>;
-}
-
+// Compile-time taps for 3x3 and 1x1, words per tap for 3x3 of 64 and 128
+// channels (their tap loops unroll into straight code).
 Avx2RowFn pick_avx2(const Avx2Addr& ad) {
   const bool fold = ad.kh * ad.kw * ad.words > 31;
-  if (ad.kh == 3 && ad.kw == 3) return pick_avx2_k<3>(fold);
-  if (ad.kh == 1 && ad.kw == 1) return pick_avx2_k<1>(fold);
-  return pick_avx2_k<0>(fold);
+  if (ad.kh == 3 && ad.kw == 3) {
+    if (ad.words == 1) return row_avx2<3, 1, false>;
+    if (ad.words == 2) return row_avx2<3, 2, false>;
+    return fold ? row_avx2<3, 0, true> : row_avx2<3, 0, false>;
+  }
+  if (ad.kh == 1 && ad.kw == 1) return fold ? row_avx2<1, 0, true> : row_avx2<1, 0, false>;
+  return fold ? row_avx2<0, 0, true> : row_avx2<0, 0, false>;
 }
 
 // Row job of output row (n, oh) at channel block cb of group grp (x: set by the caller).
