@@ -11,7 +11,7 @@ them physically (:meth:`HRank.export`), and these forms run what remains:
   so conv + bias + ReLU and conv + bias + residual add + ReLU run as fused
   oneDNN partitions without per-module Python overhead.
 * ``'fused'`` (CIFAR ResNets, :func:`fused_cifar_resnet`): the whole network
-  as one :class:`mmlean.ops.Conv3x3Net` call, whose kernel vectorizes along
+  as one :class:`mmlean.ops.conv3x3_net.Conv3x3Net` call, whose kernel vectorizes along
   the image rows, so the odd filter counts HRank leaves (7, 13, 26, ...) run
   as fast per MAC as the original 16/32/64 (oneDNN's AVX2 kernels vectorize
   along the output channels and lose about half their speed on them).
