@@ -2,7 +2,7 @@
 
     python tools/nascount/synthetic_crowd.py --out data/synthetic_crowd
     python tools/nascount/learning_check.py [--work-dir work_dirs/nascount_learning]
-        [--only search amsnet amsnet-mse csrnet mean] [--csrnet-epochs 2]
+        [--only search amsnet amsnet-mse csrnet csrnet-bn mean] [--csrnet-epochs N]
         [--retrain-epochs 40] [--seed 0] [--fix-subnet YAML]
 
 Steps (each a normal mmengine run of the configs in configs/nascount/):
@@ -13,7 +13,10 @@ Steps (each a normal mmengine run of the configs in configs/nascount/):
 * ``amsnet``: the searched AMSNet retrained from scratch with the searched SPPLoss;
 * ``amsnet-mse``: the same network and schedule with plain MSE (``SPPLoss(levels=0)``);
 * ``csrnet``: CSRNet (VGG-16 front end from scratch, no download) through the same
-  pipeline, for ``--csrnet-epochs`` (it costs ~20x AMSNet's compute per image);
+  pipeline, for ``--csrnet-epochs`` (default: ``--retrain-epochs``, the same budget;
+  it costs ~150x AMSNet's MACs per image);
+* ``csrnet-bn``: the same with BatchNorm after every conv and AMSNet's optimizer
+  (``csrnet_vgg16-bn_1xb8-40e_synthetic-crowd.py``: trainable from scratch);
 * ``mean``: predicting the training set's mean count for every test image.
 
 Each run's test MAE / MSE (root) goes to ``results.json`` and ``results.md``; the
@@ -31,7 +34,8 @@ CFG = osp.join(ROOT, 'configs', 'nascount')
 SEARCH = 'nascount_amsnet-supernet_1xb8-10e-search_synthetic-crowd.py'
 RETRAIN = 'nascount_amsnet-searched_1xb8-60e_synthetic-crowd.py'
 CSRNET = 'csrnet_vgg16_1xb8-60e_synthetic-crowd.py'
-STEPS = ('search', 'amsnet', 'amsnet-mse', 'csrnet', 'mean')
+CSRNET_BN = 'csrnet_vgg16-bn_1xb8-40e_synthetic-crowd.py'
+STEPS = ('search', 'amsnet', 'amsnet-mse', 'csrnet', 'csrnet-bn', 'mean')
 
 
 def run(name, config, work_dir, options=None, seed=0):
@@ -104,7 +108,8 @@ def main(argv=None):
     parser.add_argument('--work-dir', default='work_dirs/nascount_learning')
     parser.add_argument('--only', nargs='+', choices=STEPS, default=list(STEPS))
     parser.add_argument('--retrain-epochs', type=int, default=40)
-    parser.add_argument('--csrnet-epochs', type=int, default=2)
+    parser.add_argument('--csrnet-epochs', type=int,
+                        help='CSRNet epochs (default: --retrain-epochs, the same budget)')
     parser.add_argument('--fix-subnet', help='a fix_subnet YAML (default: the search step\'s)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the training runs')
     args = parser.parse_args(argv)
@@ -128,13 +133,15 @@ def main(argv=None):
             results[step], runner = run(step, RETRAIN, args.work_dir, options, args.seed)
             if step == 'amsnet':
                 results[step]['plot'] = draw(runner, runner.work_dir)
-        elif step == 'csrnet':
-            sched_c = [dict(type='CosineAnnealingLR', T_max=args.csrnet_epochs, eta_min=1e-6,
-                            by_epoch=True, begin=0, end=args.csrnet_epochs)]
-            results[step], _ = run(step, CSRNET, args.work_dir,
-                                   {'train_cfg.max_epochs': args.csrnet_epochs,
-                                    'param_scheduler': sched_c}, args.seed)
-            results[step]['epochs'] = args.csrnet_epochs
+        elif step in ('csrnet', 'csrnet-bn'):
+            epochs = args.csrnet_epochs or args.retrain_epochs
+            sched_c = [dict(type='CosineAnnealingLR', T_max=epochs,
+                            eta_min=1e-6 if step == 'csrnet' else 1e-5, by_epoch=True,
+                            begin=0, end=epochs)]
+            results[step], _ = run(step, CSRNET if step == 'csrnet' else CSRNET_BN,
+                                   args.work_dir, {'train_cfg.max_epochs': epochs,
+                                                   'param_scheduler': sched_c}, args.seed)
+            results[step]['epochs'] = epochs
         else:
             results[step] = mean_baseline(args.work_dir)
         if step in ('amsnet', 'amsnet-mse'):
