@@ -4,9 +4,10 @@ For each ResNet-18 3x3 shape (stride 1 and 2), 3x3 shapes with few channels
 on large maps and 1x1 shapes, at batch 1, times in the same run, interleaved:
 torch FP32 conv (NCHW and channels_last; the best is the baseline), torch int8
 conv (``torch.ao.nn.quantized.Conv2d``, per-channel weights, x86 and onednn
-engines, on an already-quantized input; the best is the baseline) and mmlean's binary conv (``PackedBinaryConv2d``: per-sample
-mean, packing the float input, XNOR-popcount conv and the fused scale/BN
-epilogue, all included). Prints min and median, the ratios (computed on the
+engines, on an already-quantized input; the best is the baseline) and
+mmlean's binary conv (``PackedBinaryConv2d``: per-sample mean, packing the
+float input, XNOR-popcount conv and the fused scale/BN epilogue, all
+included). Prints min and median, the ratios (computed on the
 minimum) and the ISA path; ``--e2e`` adds a whole binary ResNet-18 against its
 FP32 twin and the deploy file sizes. The depthwise suite times the binary
 depthwise convs of binarized DARTS operations (3x3 and 5x5, dilation 1 and 2)
@@ -154,9 +155,9 @@ def print_rows(rows, isa):
     for r in rows:
         cell = lambda k: (f'{r["min_us"][k]:.0f}/{r["median_us"][k]:.0f}'  # noqa: E731
                           if k in r['min_us'] else '-')
+        binary = f'{r["min_us"]["binary"]:.1f}/{r["median_us"]["binary"]:.1f}'
         print(f'{r["shape"]:<22}{cell("fp32_nchw"):>14}{cell("fp32_cl"):>14}'
-              f'{cell("int8_x86"):>14}{cell("int8_onednn"):>14}'
-              f'{r["min_us"]["binary"]:.1f}/{r["median_us"]["binary"]:.1f}'.rjust(14) +
+              f'{cell("int8_x86"):>14}{cell("int8_onednn"):>14}{binary:>14}'
               f'{r["speedup_vs_fp32"]:>7.1f}x{r["speedup_vs_int8"]:>7.1f}x')
 
 

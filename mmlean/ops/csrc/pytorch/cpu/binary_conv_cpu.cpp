@@ -833,8 +833,8 @@ MMLEAN_AVX2 void row_avx2(const ConvGeom& g, const Avx2Addr& ad, const Epilogue&
 
 using Avx2RowFn = void (*)(const ConvGeom&, const Avx2Addr&, const Epilogue&, const Avx2Row&);
 
-// Compile-time taps for 3x3 and 1x1, words per tap for 3x3 of 64 and 128
-// channels (their tap loops unroll into straight code).
+// Compile-time taps for 3x3 and 1x1, and words per tap for 3x3 of 64 and 128
+// channels and 1x1 of 128 and 256 (their loops unroll into straight code).
 Avx2RowFn pick_avx2(const Avx2Addr& ad) {
   const bool fold = ad.kh * ad.kw * ad.words > 31;
   if (ad.kh == 3 && ad.kw == 3) {
@@ -842,7 +842,11 @@ Avx2RowFn pick_avx2(const Avx2Addr& ad) {
     if (ad.words == 2) return row_avx2<3, 2, false>;
     return fold ? row_avx2<3, 0, true> : row_avx2<3, 0, false>;
   }
-  if (ad.kh == 1 && ad.kw == 1) return fold ? row_avx2<1, 0, true> : row_avx2<1, 0, false>;
+  if (ad.kh == 1 && ad.kw == 1) {
+    if (ad.words == 2) return row_avx2<1, 2, false>;
+    if (ad.words == 4) return row_avx2<1, 4, false>;
+    return fold ? row_avx2<1, 0, true> : row_avx2<1, 0, false>;
+  }
   return fold ? row_avx2<0, 0, true> : row_avx2<0, 0, false>;
 }
 
@@ -939,13 +943,24 @@ void conv_general(const float* xd, const float* thr, const uint64_t* wb,
   auto* xpp = reinterpret_cast<uint64_t*>(xp.data_ptr<int64_t>());
   mmlean::pack_input(xd, thr, layout, xpp, isa);
 
+  // AVX2: a 1x1 conv of stride 1 without padding reads and writes its pixels
+  // in memory order, so they can all form one row (one row job per channel
+  // block instead of one per output row) when the blocks alone give every
+  // thread work
+  ConvGeom kg = g;
+  if (avx2 && g.kh == 1 && g.kw == 1 && g.stride == 1 && g.pad == 0 &&
+      g.groups * g.cblocks_g >= 2 * at::get_num_threads()) {
+    kg.w = kg.wp = kg.wo = g.n * g.h * g.w;
+    kg.n = kg.h = kg.hp = kg.ho = 1;
+  }
+
   Epilogue ep;
   ep.scale = out.scale;
   ep.bias = out.bias;
   ep.wneg = weight_neg.data_ptr<int32_t>();
   ep.out_f = out.out_f;
   ep.out_i = out.out_i;
-  const BorderTable bt = make_border_table(g, ep.wneg);
+  const BorderTable bt = make_border_table(kg, ep.wneg);
   ep.row_class = bt.row_class.data();
   ep.col_class = bt.col_class.data();
   ep.corr = bt.corr.data();
@@ -962,7 +977,7 @@ void conv_general(const float* xd, const float* thr, const uint64_t* wb,
     auto* wsp = reinterpret_cast<uint64_t*>(ws.data_ptr<int64_t>());
     prepare_weights_avx2(g, wb, concat, wsp);
     if (concat) conv_avx2_concat(xpp, wsp, g, ep);
-    else conv_avx2(xpp, wsp, g, ep);
+    else conv_avx2(xpp, wsp, kg, ep);
   } else {
     at::parallel_for(0, g.n * g.ho, 1, [&](int64_t b, int64_t e) {
       conv_scalar(xpp, wb, g, ep, b, e);
