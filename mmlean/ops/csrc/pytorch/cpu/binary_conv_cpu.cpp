@@ -86,9 +86,17 @@ __attribute__((target("avx2"))) void pack_pixel_avx2(const float* v, int64_t cou
                                                      uint64_t* o) {
   const __m256 t = _mm256_set1_ps(thr);
   int64_t k = 0;
+  for (; 64 * (k + 1) <= count; ++k) {  // whole words: constant shifts, no chain
+    uint64_t q[8];
+    for (int j = 0; j < 8; ++j)
+      q[j] = static_cast<uint32_t>(_mm256_movemask_ps(
+          _mm256_cmp_ps(_mm256_loadu_ps(v + 64 * k + 8 * j), t, _CMP_LT_OQ)));
+    o[k] = ((q[0] | q[1] << 8) | (q[2] << 16 | q[3] << 24)) |
+           ((q[4] << 32 | q[5] << 40) | (q[6] << 48 | q[7] << 56));
+  }
   for (; k < words; ++k) {
     const float* b = v + 64 * k;
-    const int64_t m = std::min<int64_t>(64, count - 64 * k);
+    const int64_t m = count - 64 * k;
     uint64_t word = 0;
     int64_t j = 0;
     for (; j + 8 <= m; j += 8) {
