@@ -94,17 +94,18 @@ __attribute__((target("avx2"))) void pack_pixel_avx2(const float* v, int64_t cou
     o[k] = ((q[0] | q[1] << 8) | (q[2] << 16 | q[3] << 24)) |
            ((q[4] << 32 | q[5] << 40) | (q[6] << 48 | q[7] << 56));
   }
-  for (; k < words; ++k) {
+  if (k < words) {  // the last, partial word: its groups of 8 still at constant shifts
     const float* b = v + 64 * k;
-    const int64_t m = count - 64 * k;
+    const int64_t m = count - 64 * k, groups = m / 8;
     uint64_t word = 0;
-    int64_t j = 0;
-    for (; j + 8 <= m; j += 8) {
-      const __m256 lt = _mm256_cmp_ps(_mm256_loadu_ps(b + j), t, _CMP_LT_OQ);
-      word |= static_cast<uint64_t>(_mm256_movemask_ps(lt)) << j;
-    }
-    for (; j < m; ++j) word |= static_cast<uint64_t>(b[j] < thr) << j;
-    o[k] = word;
+#pragma GCC unroll 8
+    for (int j = 0; j < 7; ++j)
+      if (j < groups)
+        word |= static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_ps(
+                    _mm256_cmp_ps(_mm256_loadu_ps(b + 8 * j), t, _CMP_LT_OQ))))
+                << (8 * j);
+    for (int64_t j = 8 * groups; j < m; ++j) word |= static_cast<uint64_t>(b[j] < thr) << j;
+    o[k++] = word;
   }
   for (; k < pix_words; ++k) o[k] = 0;
 }
@@ -724,7 +725,7 @@ MMLEAN_AVX2_INLINE void tile_avx2(const Avx2Addr& ad, const Avx2Row& r, const Av
     for (int64_t b = 0; b < kw; ++b) {
       const uint64_t* xt = x0 + a * ad.row + b * ad.col;
       const uint64_t* wt = r.w + (a * kw + b) * words * 16;
-#pragma GCC unroll 2
+#pragma GCC unroll 8
       for (int64_t c = 0; c < words; ++c, xt += cstep, wt += 16) {
         const auto* wv = reinterpret_cast<const __m256i*>(wt);
         const __m256i wl0 = _mm256_loadu_si256(wv), wl1 = _mm256_loadu_si256(wv + 1);
@@ -842,7 +843,8 @@ MMLEAN_AVX2 void row_avx2(const ConvGeom& g, const Avx2Addr& ad, const Epilogue&
 using Avx2RowFn = void (*)(const ConvGeom&, const Avx2Addr&, const Epilogue&, const Avx2Row&);
 
 // Compile-time taps for 3x3 and 1x1, and words per tap for 3x3 of 64 and 128
-// channels and 1x1 of 128 and 256 (their loops unroll into straight code).
+// channels, 1x1 of 128 and 256 and the concatenated 3x3 taps of 32 and 48
+// channels (5 and 7 words; their loops unroll into straight code).
 Avx2RowFn pick_avx2(const Avx2Addr& ad) {
   const bool fold = ad.kh * ad.kw * ad.words > 31;
   if (ad.kh == 3 && ad.kw == 3) {
@@ -853,6 +855,8 @@ Avx2RowFn pick_avx2(const Avx2Addr& ad) {
   if (ad.kh == 1 && ad.kw == 1) {
     if (ad.words == 2) return row_avx2<1, 2, false>;
     if (ad.words == 4) return row_avx2<1, 4, false>;
+    if (ad.words == 5) return row_avx2<1, 5, false>;
+    if (ad.words == 7) return row_avx2<1, 7, false>;
     return fold ? row_avx2<1, 0, true> : row_avx2<1, 0, false>;
   }
   return fold ? row_avx2<0, 0, true> : row_avx2<0, 0, false>;
