@@ -147,6 +147,8 @@ def deploy_speed(reps: int, fix_subnet: str = None) -> dict:
     from mmlean.utils.config import load_config
     torch.set_num_threads(1)
     init_default_scope('mmpretrain')
+    from mmengine.logging import MMLogger
+    MMLogger.get_current_instance().setLevel('WARNING')  # no per-parameter init report
     cfg = load_config(osp.join(ROOT, W1A1))
     if fix_subnet:
         cfg.model.fix_subnet = fix_subnet
