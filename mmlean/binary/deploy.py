@@ -6,9 +6,13 @@ too) becomes a :class:`PackedBinaryConv2d`: the sign bits of its weight packed
 (``scale``: the conv's ``output_scale()`` where it has one). When the
 conv's output feeds a ``BatchNorm2d`` directly (checked on a sample forward),
 the BN is folded into that epilogue and replaced by ``nn.Identity``. Every
-other module (FP stem, FC, pooling, residual adds) is unchanged.
+other module (FP stem, FC, pooling, residual adds) is unchanged; a block that
+computes ``act(conv(x) + shortcut)`` can call
+:meth:`PackedBinaryConv2d.forward_residual` to have the add and a clamp-like
+activation done in the conv's epilogue (the Bi-Real blocks of
+:class:`~mmlean.models.backbones.CIFARBasicBlock` do).
 """
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -87,6 +91,29 @@ class PackedBinaryConv2d(nn.Module):
         return binary_conv2d(x, thr, self.packed, self.stride, self.padding,
                              self.scale, self.bias, dilation=self.dilation)
 
+    def forward_residual(self, x: torch.Tensor, residual: torch.Tensor,
+                         act: Optional[nn.Module] = None) -> torch.Tensor:
+        """``act(self(x) + residual)`` with the add and the activation in the
+        conv's epilogue (one pass over the output) when ``act`` is a clamp:
+        ``nn.Hardtanh`` (``nn.ReLU6``), ``nn.ReLU``, ``nn.Identity`` or None;
+        any other ``act`` runs after. Equal to the separate ops."""
+        bounds = clamp_bounds(act)
+        if bounds is None:
+            return act(self(x) + residual)
+        thr = None if self.threshold == 'mean' else x.new_zeros(x.shape[0])
+        ext = _bc.ext_module
+        if ext is not None and not x.is_cuda and x.dtype == torch.float32 and \
+                x.dim() == 4 and x.shape[1] == self.in_channels:
+            _bc._log_isa_once()
+            buf = self._buffers
+            return ext.binary_conv2d(x, thr, buf['weight_blocked'], buf['weight_neg'],
+                                     self.out_channels, self.stride, self.padding,
+                                     buf['scale'], buf['bias'], False, self.dilation,
+                                     self.groups, residual, bounds[0], bounds[1])
+        return binary_conv2d(x, thr, self.packed, self.stride, self.padding, self.scale,
+                             self.bias, dilation=self.dilation, residual=residual,
+                             clamp_min=bounds[0], clamp_max=bounds[1])
+
     def extra_repr(self) -> str:
         s = (f'{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, '
              f'stride={self.stride}, padding={self.padding}')
@@ -95,6 +122,22 @@ class PackedBinaryConv2d(nn.Module):
         if self.groups != 1:
             s += f', groups={self.groups}'
         return s + f', threshold={self.threshold}'
+
+
+Bounds = Tuple[Optional[float], Optional[float]]
+
+
+def clamp_bounds(act: Optional[nn.Module]) -> Optional[Bounds]:
+    """(min, max) of an activation that is a clamp (None: that side open), or
+    None when it is not one: ``nn.Hardtanh`` (and ``nn.ReLU6``), ``nn.ReLU``,
+    ``nn.Identity`` and no activation."""
+    if act is None or isinstance(act, nn.Identity):
+        return None, None
+    if isinstance(act, nn.Hardtanh):
+        return float(act.min_val), float(act.max_val)
+    if isinstance(act, nn.ReLU):
+        return 0.0, None
+    return None
 
 
 def _check_supported(name: str, conv: BinaryConv2d) -> None:

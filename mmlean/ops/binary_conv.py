@@ -155,7 +155,8 @@ def _check_args(x: torch.Tensor, packed: PackedBinaryWeight, stride, padding, di
 
 def binary_conv2d_reference(x, threshold, packed: PackedBinaryWeight, stride=1,
                             padding=0, scale=None, bias=None, int_output=False,
-                            dilation=1, groups=None):
+                            dilation=1, groups=None, residual=None, clamp_min=None,
+                            clamp_max=None):
     """Pure-PyTorch :func:`binary_conv2d` (float conv of +-1 values: the sums
     are integers below 2**24, so they are exact in float32)."""
     _check_args(x, packed, stride, padding, dilation, groups)
@@ -170,6 +171,10 @@ def binary_conv2d_reference(x, threshold, packed: PackedBinaryWeight, stride=1,
         y = y * scale.view(1, -1, 1, 1)
     if bias is not None:
         y = y + bias.view(1, -1, 1, 1)
+    if residual is not None:
+        y = y + residual
+    if clamp_min is not None or clamp_max is not None:
+        y = y.clamp(clamp_min, clamp_max)
     return y.contiguous(memory_format=torch.channels_last)
 
 
@@ -178,7 +183,9 @@ def binary_conv2d(x: torch.Tensor, threshold: Optional[torch.Tensor], packed: Pa
                   scale: Optional[torch.Tensor] = None,
                   bias: Optional[torch.Tensor] = None,
                   int_output: bool = False, dilation: int = 1,
-                  groups: Optional[int] = None) -> torch.Tensor:
+                  groups: Optional[int] = None, residual: Optional[torch.Tensor] = None,
+                  clamp_min: Optional[float] = None,
+                  clamp_max: Optional[float] = None) -> torch.Tensor:
     """Binary conv2d of ``sign(x - threshold)`` with a packed +-1 weight.
 
     Args:
@@ -191,6 +198,11 @@ def binary_conv2d(x: torch.Tensor, threshold: Optional[torch.Tensor], packed: Pa
         int_output (bool): return the exact int32 sums instead.
         groups (int, optional): as ``F.conv2d``; the weight is packed for its
             groups, so this only checks that they match (None: ``packed.groups``).
+        residual (Tensor, optional): (N, Cout, Ho, Wo), added to the float
+            output after the epilogue.
+        clamp_min, clamp_max (float, optional): then clamp the float output
+            as ``torch.clamp`` (hardtanh, ReLU). ``act(y * scale + bias +
+            residual)`` is one pass over the output, equal to the separate ops.
 
     Returns:
         Tensor: (N, Cout, Ho, Wo) in channels_last memory format.
@@ -198,9 +210,13 @@ def binary_conv2d(x: torch.Tensor, threshold: Optional[torch.Tensor], packed: Pa
     stride, padding, dilation = int(stride), int(padding), int(dilation)
     _check_args(x, packed, stride, padding, dilation, groups)
     use_ext = ext_module is not None and (not x.is_cuda or ext_module.built_with_cuda())
+    if int_output and (residual is not None or clamp_min is not None or clamp_max is not None):
+        raise ValueError('binary_conv2d: residual and clamp need the float output')
     if not use_ext:
         return binary_conv2d_reference(x, threshold, packed, stride, padding,
-                                       scale, bias, int_output, dilation)
+                                       scale, bias, int_output, dilation,
+                                       residual=residual, clamp_min=clamp_min,
+                                       clamp_max=clamp_max)
     if not x.is_cuda:
         _log_isa_once()
     return ext_module.binary_conv2d(
@@ -208,4 +224,7 @@ def binary_conv2d(x: torch.Tensor, threshold: Optional[torch.Tensor], packed: Pa
         packed.blocked, packed.neg_count,
         packed.out_channels, stride, padding,
         None if scale is None else scale.float(),
-        None if bias is None else bias.float(), bool(int_output), dilation, packed.groups)
+        None if bias is None else bias.float(), bool(int_output), dilation, packed.groups,
+        None if residual is None else residual.float(),
+        None if clamp_min is None else float(clamp_min),
+        None if clamp_max is None else float(clamp_max))

@@ -287,3 +287,41 @@ def test_deploy_grouped_dilated_binary_convs(conv_cls):
         dep = model(x)
     assert len(names) == 4 and model[2].groups == 40 and model[2].dilation == 2
     assert (dep - sim).abs().max().item() <= 1e-3  # BN folding changes rounding only
+
+
+@pytest.mark.parametrize('act', ['Hardtanh', 'ReLU', 'GELU'])
+def test_bireal_blocks_add_shortcut_and_activation_in_the_epilogue(act, monkeypatch):
+    """Deployed Bi-Real blocks pass the shortcut and a clamp-like activation to
+    the binary conv's epilogue: the same tensor as the separate ops."""
+    from mmlean.models.backbones import CIFARBasicBlock, CIFARResNet
+    torch.manual_seed(0)
+    model = CIFARResNet(stem_channels=16, stage_channels=(16, 40), stage_blocks=(1, 2),
+                        shortcut='B', bireal=True, conv_cfg=dict(type='RBNNConv2d'),
+                        act_cfg=dict(type=act))
+    for m in model.modules():
+        if isinstance(m, RBNNConv2d):
+            m.update_rotation()
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)
+    model.eval()
+    x = torch.randn(2, 3, 12, 11)
+    calls = []
+    fused = PackedBinaryConv2d.forward_residual
+
+    def counted(self, *args):
+        calls.append(self)
+        return fused(self, *args)
+
+    with torch.no_grad():
+        convert_to_deploy(model, sample=x[:1])
+        blocks = [m for m in model.modules() if isinstance(m, CIFARBasicBlock)]
+        assert len(blocks) == 3 and all(b._fused_deploy() for b in blocks)
+        monkeypatch.setattr(PackedBinaryConv2d, 'forward_residual', counted)
+        out = model(x)[0]
+        assert len(calls) == 6
+        monkeypatch.setattr(CIFARBasicBlock, '_fused_deploy', lambda self: False)
+        separate = model(x)[0]
+    assert torch.equal(out, separate)

@@ -257,12 +257,14 @@ ISA_SHAPES = [
     (2, 64, 40, 5, 6, 1, 1, 0, 1, 1),  # AVX2: both samples' pixels in one row
     (2, 96, 20, 4, 5, 1, 1, 0, 1, 1),
     (2, 128, 20, 5, 7, 1, 2, 0, 1, 1),
+    (1, 48, 48, 9, 8, 3, 1, 1, 1, 48),  # depthwise: residual and clamp after the kernel
 ]
 
 
 @needs_ext
 def test_small_channel_and_1x1_shapes_all_isa_paths():
-    """Exact integers and the float epilogue (bit for bit) on every ISA path."""
+    """Exact integers and the float epilogue (bit for bit, with a residual and
+    a clamp too) on every ISA path."""
     import os
     import subprocess
     import sys
@@ -283,6 +285,13 @@ for i, (n, cin, cout, h, w, k, s, p, d, grp) in enumerate({ISA_SHAPES!r}):
     got = bc.binary_conv2d(x, None, packed, s, p, scale, bias, dilation=d, groups=grp)
     ref = bc.binary_conv2d_reference(x, None, packed, s, p, scale, bias, dilation=d)
     assert torch.equal(got, ref), (i, bc.ext_module.cpu_isa())
+    res = torch.randn(exp.shape, generator=g).contiguous(memory_format=torch.channels_last)
+    for lo, hi in ((-1.0, 1.0), (0.0, None), (None, None)):
+        got = bc.binary_conv2d(x, None, packed, s, p, scale, bias, dilation=d, groups=grp,
+                               residual=res, clamp_min=lo, clamp_max=hi)
+        ref = bc.binary_conv2d_reference(x, None, packed, s, p, scale, bias, dilation=d,
+                                         residual=res, clamp_min=lo, clamp_max=hi)
+        assert torch.equal(got, ref), (i, lo, hi, bc.ext_module.cpu_isa())
 '''
     for isa in ('avx512', 'avx2', 'scalar'):
         env = dict(os.environ, MMLEAN_CPU_ISA=isa)
@@ -294,6 +303,8 @@ for i, (n, cin, cout, h, w, k, s, p, d, grp) in enumerate({ISA_SHAPES!r}):
 def test_bad_input_is_reported():
     x, weight, thr = make_case(1, 8, 8, 4, 4, 3, 0)
     packed = bc.pack_binary_weight(weight)
+    with pytest.raises(ValueError, match='float output'):
+        bc.binary_conv2d(x, thr, packed, 1, 1, int_output=True, clamp_min=0.0)
     with pytest.raises(ValueError, match='channels'):
         bc.binary_conv2d(x[:, :4], thr, packed, 1, 1)
     with pytest.raises(ValueError, match='groups=2'):

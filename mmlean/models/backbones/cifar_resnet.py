@@ -60,6 +60,11 @@ class CIFARBasicBlock(BaseModule):
                              f'got {shortcut!r}')
 
     def forward(self, x):
+        if self.bireal and self._fused_deploy():
+            # deploy binary convs with their BN folded: each conv also adds
+            # the shortcut and applies the activation in its epilogue
+            out = self.conv1.forward_residual(x, self.shortcut(x), self.relu1)
+            return self.conv2.forward_residual(out, out, self.relu2)
         out = self.bn1(self.conv1(x))
         if self.bireal:
             out = self.relu1(out + self.shortcut(x))
@@ -67,6 +72,13 @@ class CIFARBasicBlock(BaseModule):
         out = self.relu1(out)
         out = self.bn2(self.conv2(out))
         return self.relu2(out + self.shortcut(x))
+
+    def _fused_deploy(self) -> bool:
+        """Both convs are bit-packed deploy convs (``forward_residual``, see
+        ``mmlean.binary.convert_to_deploy``) whose BN was folded into them."""
+        return (hasattr(self.conv1, 'forward_residual')
+                and hasattr(self.conv2, 'forward_residual')
+                and isinstance(self.bn1, nn.Identity) and isinstance(self.bn2, nn.Identity))
 
 
 @MODELS.register_module()

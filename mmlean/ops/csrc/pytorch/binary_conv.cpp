@@ -23,11 +23,19 @@
 //   dilation        tap spacing, as in conv2d.
 //   groups          as in conv2d: output channels of group g see input channels
 //                   [g * Cin_g, (g + 1) * Cin_g) only.
+//   residual        float32 (N, Cout, Ho, Wo) or None: added to the float output
+//                   (after the scale/bias epilogue).
+//   clamp_min/max   float or None: then the float output is clamped, as
+//                   torch.clamp (hardtanh, relu). A residual block's
+//                   act(bn(conv(x)) + shortcut) is one pass with the BN folded
+//                   into scale/bias; the result equals torch's separate ops.
 //
 // y[n, co, oh, ow] = sum over taps inside the image and channels of the group
 // of x * w with x, w in {-1, +1}: exactly conv2d(sign(x - thr), w, stride,
 // padding, dilation, groups) with zero padding.
 // Returns a channels_last tensor of logical shape (N, Cout, Ho, Wo).
+#include <limits>
+
 #include "device_registry.hpp"
 
 at::Tensor binary_conv2d_impl(const at::Tensor& input, const at::Tensor& threshold,
@@ -35,10 +43,11 @@ at::Tensor binary_conv2d_impl(const at::Tensor& input, const at::Tensor& thresho
                               const at::Tensor& weight_neg, const at::Tensor& scale,
                               const at::Tensor& bias, at::Tensor& output,
                               int64_t in_channels, int64_t stride, int64_t padding,
-                              int64_t dilation, int64_t groups) {
+                              int64_t dilation, int64_t groups, const at::Tensor& residual,
+                              double clamp_lo, double clamp_hi) {
   return DISPATCH_DEVICE_IMPL(binary_conv2d_impl, input, threshold, weight_blocked,
                               weight_neg, scale, bias, output, in_channels, stride,
-                              padding, dilation, groups);
+                              padding, dilation, groups, residual, clamp_lo, clamp_hi);
 }
 
 namespace {
@@ -81,7 +90,9 @@ at::Tensor binary_conv2d(const at::Tensor& input, const c10::optional<at::Tensor
                          int64_t out_channels, int64_t stride, int64_t padding,
                          const c10::optional<at::Tensor>& scale,
                          const c10::optional<at::Tensor>& bias, bool int_output,
-                         int64_t dilation, int64_t groups) {
+                         int64_t dilation, int64_t groups,
+                         const c10::optional<at::Tensor>& residual,
+                         c10::optional<double> clamp_min, c10::optional<double> clamp_max) {
   TORCH_CHECK(input.dim() == 4 && input.scalar_type() == at::kFloat,
               "binary_conv2d: input must be float32 (N, C, H, W), got ",
               input.scalar_type(), " with ", input.dim(), " dims");
@@ -109,11 +120,26 @@ at::Tensor binary_conv2d(const at::Tensor& input, const c10::optional<at::Tensor
                                "binary_conv2d: scale must be float32 (Cout,)");
   if (b.defined()) TORCH_CHECK(b.numel() == out_channels && b.scalar_type() == at::kFloat,
                                "binary_conv2d: bias must be float32 (Cout,)");
+  at::Tensor r;
+  if (residual.has_value()) {
+    TORCH_CHECK(!int_output, "binary_conv2d: a residual needs the float output");
+    TORCH_CHECK(residual->scalar_type() == at::kFloat && residual->device() == input.device() &&
+                    residual->sizes() == at::IntArrayRef({n, out_channels, ho, wo}),
+                "binary_conv2d: residual must be float32 (", n, ", ", out_channels, ", ", ho,
+                ", ", wo, ") on the input's device, got ", residual->scalar_type(), " ",
+                residual->sizes());
+    r = residual->contiguous(at::MemoryFormat::ChannelsLast);
+  }
+  TORCH_CHECK(!int_output || (!clamp_min.has_value() && !clamp_max.has_value()),
+              "binary_conv2d: clamping needs the float output");
+  const double inf = std::numeric_limits<double>::infinity();
+  const double lo = clamp_min.value_or(-inf), hi = clamp_max.value_or(inf);
+  TORCH_CHECK(!(lo > hi), "binary_conv2d: clamp_min ", lo, " > clamp_max ", hi);
   auto output = at::empty({n, out_channels, ho, wo},
                           input.options().dtype(int_output ? at::kInt : at::kFloat)
                               .memory_format(at::MemoryFormat::ChannelsLast));
   if (n == 0) return output;
   return binary_conv2d_impl(input, thr, weight_blocked.contiguous(),
                             weight_neg.contiguous(), s, b, output, cin, stride, padding,
-                            dilation, groups);
+                            dilation, groups, r, lo, hi);
 }

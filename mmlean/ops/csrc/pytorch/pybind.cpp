@@ -10,7 +10,9 @@ at::Tensor binary_conv2d(const at::Tensor& input, const c10::optional<at::Tensor
                          int64_t out_channels, int64_t stride, int64_t padding,
                          const c10::optional<at::Tensor>& scale,
                          const c10::optional<at::Tensor>& bias, bool int_output,
-                         int64_t dilation, int64_t groups);
+                         int64_t dilation, int64_t groups,
+                         const c10::optional<at::Tensor>& residual,
+                         c10::optional<double> clamp_min, c10::optional<double> clamp_max);
 at::Tensor conv3x3_pack_weight(const at::Tensor& weight);
 at::Tensor conv3x3_net_forward(const at::Tensor& input, const at::Tensor& program,
                                const at::Tensor& weights, const at::Tensor& biases);
@@ -34,12 +36,13 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         py::arg("packed"), py::arg("channels"));
   m.def("binary_conv2d", &binary_conv2d,
         "bit-packed binary conv2d (grouped, dilated) with zero padding and a fused "
-        "scale/bias epilogue (see binary_conv.cpp)",
+        "scale/bias, residual and clamp epilogue (see binary_conv.cpp)",
         py::arg("input"), py::arg("threshold"), py::arg("weight_blocked"),
         py::arg("weight_neg"), py::arg("out_channels"), py::arg("stride"),
         py::arg("padding"), py::arg("scale") = py::none(),
         py::arg("bias") = py::none(), py::arg("int_output") = false,
-        py::arg("dilation") = 1, py::arg("groups") = 1);
+        py::arg("dilation") = 1, py::arg("groups") = 1, py::arg("residual") = py::none(),
+        py::arg("clamp_min") = py::none(), py::arg("clamp_max") = py::none());
   m.def("conv3x3_pack_weight", &conv3x3_pack_weight,
         "pack a float32 (Cout, Cin, 3, 3) weight into conv3x3_net's output-channel "
         "blocks (see conv3x3_net_cpu.cpp)",

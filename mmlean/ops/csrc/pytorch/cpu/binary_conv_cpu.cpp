@@ -22,6 +22,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -242,6 +243,9 @@ struct Epilogue {
   const int32_t* wneg;    // (kh, kw, cpad)
   float* out_f;           // NHWC float output, or null
   int32_t* out_i;         // NHWC int output, or null
+  const float* residual;  // NHWC, added to the float output, or null
+  bool clamp;             // clamp the float output to [lo, hi]
+  float lo, hi;
   // Zero-padding correction by border class (see BorderTable)
   const int32_t* row_class;   // (ho) class of each output row
   const int32_t* col_class;   // (wo) class of each output column
@@ -319,6 +323,8 @@ inline void store_scalar(const ConvGeom& g, const Epilogue& e, int64_t n, int64_
     float v = static_cast<float>(y);
     if (e.scale) v = v * e.scale[co];
     if (e.bias) v = v + e.bias[co];
+    if (e.residual) v = v + e.residual[idx];
+    if (e.clamp) v = std::min(std::max(v, e.lo), e.hi);  // as torch's clamp (keeps NaN)
     e.out_f[idx] = v;
   }
 }
@@ -692,6 +698,9 @@ struct Avx2Out {
   int32_t* out_i;
   bool scale, bias;
   __m256 scv, biv;
+  const float* residual;
+  bool clamp;
+  __m256 lo, hi;
   int64_t nvalid, cout;
   int64_t base;             // output index of (n, oh, 0, co0)
   const int32_t* corr;      // border corrections of the row's class at pc0
@@ -789,6 +798,17 @@ MMLEAN_AVX2_INLINE void tile_avx2(const Avx2Addr& ad, const Avx2Row& r, const Av
       __m256 f = _mm256_cvtepi32_ps(y);
       if (o.scale) f = _mm256_mul_ps(f, o.scv);
       if (o.bias) f = _mm256_add_ps(f, o.biv);
+      if (o.residual) {
+        if (o.nvalid == 8) {
+          f = _mm256_add_ps(f, _mm256_loadu_ps(o.residual + idx));
+        } else {
+          alignas(32) float tmp[8] = {0};
+          std::memcpy(tmp, o.residual + idx, o.nvalid * sizeof(float));
+          f = _mm256_add_ps(f, _mm256_load_ps(tmp));
+        }
+      }
+      // torch's clamp: min(hi, max(lo, f)), which keeps a NaN f
+      if (o.clamp) f = _mm256_min_ps(o.hi, _mm256_max_ps(o.lo, f));
       if (o.nvalid == 8) {
         _mm256_storeu_ps(o.out_f + idx, f);
       } else {
@@ -822,6 +842,10 @@ MMLEAN_AVX2 void row_avx2(const ConvGeom& g, const Avx2Addr& ad, const Epilogue&
   }
   o.scv = _mm256_load_ps(sc);
   o.biv = _mm256_load_ps(bi);
+  o.residual = e.residual;
+  o.clamp = e.clamp;
+  o.lo = _mm256_set1_ps(e.lo);
+  o.hi = _mm256_set1_ps(e.hi);
   o.cout = g.cout;
   o.base = (r.n * g.ho + r.oh) * g.wo * g.cout + r.co0;
   o.cpad = g.cpad();
@@ -972,6 +996,12 @@ void conv_general(const float* xd, const float* thr, const uint64_t* wb,
   ep.wneg = weight_neg.data_ptr<int32_t>();
   ep.out_f = out.out_f;
   ep.out_i = out.out_i;
+  // the AVX-512 kernel leaves the residual and the clamp to its caller
+  const bool fuse = isa != mmlean::CpuIsa::kAvx512;
+  ep.residual = fuse ? out.residual : nullptr;
+  ep.clamp = fuse && out.clamp;
+  ep.lo = out.lo;
+  ep.hi = out.hi;
   const BorderTable bt = make_border_table(kg, ep.wneg);
   ep.row_class = bt.row_class.data();
   ep.col_class = bt.col_class.data();
@@ -1008,11 +1038,21 @@ void mmlean::pack_input(const float* x, const float* thr, const PackLayout& p, u
   });
 }
 
+// out = clamp(out + residual, lo, hi) with torch's ops, for the kernels whose
+// epilogue does not (AVX-512, depthwise, CUDA); +-inf leaves that side open.
+void add_residual_clamp(at::Tensor& output, const at::Tensor& residual, double lo, double hi) {
+  if (residual.defined()) output.add_(residual);
+  if (std::isfinite(lo) || std::isfinite(hi))
+    output.clamp_(std::isfinite(lo) ? c10::optional<at::Scalar>(lo) : c10::nullopt,
+                  std::isfinite(hi) ? c10::optional<at::Scalar>(hi) : c10::nullopt);
+}
+
 at::Tensor binary_conv2d_cpu(const at::Tensor& input, const at::Tensor& threshold,
                              const at::Tensor& weight_blocked, const at::Tensor& weight_neg,
                              const at::Tensor& scale, const at::Tensor& bias,
                              at::Tensor& output, int64_t in_channels, int64_t stride,
-                             int64_t padding, int64_t dilation, int64_t groups) {
+                             int64_t padding, int64_t dilation, int64_t groups,
+                             const at::Tensor& residual, double clamp_lo, double clamp_hi) {
   const at::Tensor x = input.contiguous(at::MemoryFormat::ChannelsLast);
   const float* xd = x.data_ptr<float>();
   const int64_t n = input.size(0), h = input.size(2), w = input.size(3);
@@ -1027,10 +1067,15 @@ at::Tensor binary_conv2d_cpu(const at::Tensor& input, const at::Tensor& threshol
   out.bias = bias.defined() ? bias.data_ptr<float>() : nullptr;
   out.out_f = int_out ? nullptr : output.data_ptr<float>();
   out.out_i = int_out ? output.data_ptr<int32_t>() : nullptr;
+  out.residual = residual.defined() ? residual.data_ptr<float>() : nullptr;
+  out.clamp = std::isfinite(clamp_lo) || std::isfinite(clamp_hi);
+  out.lo = static_cast<float>(clamp_lo);
+  out.hi = static_cast<float>(clamp_hi);
   const int64_t cout = output.size(1);
   if (groups > 1 && in_channels == groups && cout == groups) {
     mmlean::depthwise_conv_cpu(x, thr, weight_blocked, output, out, stride, padding,
                                dilation, isa);
+    add_residual_clamp(output, residual, clamp_lo, clamp_hi);
     return output;
   }
 
@@ -1055,6 +1100,7 @@ at::Tensor binary_conv2d_cpu(const at::Tensor& input, const at::Tensor& threshol
   g.wp = g.w + 2 * g.pad;
   const auto* wb = reinterpret_cast<const uint64_t*>(weight_blocked.data_ptr<int64_t>());
   conv_general(xd, thr, wb, weight_neg, out, g, isa, input.options());
+  if (isa == mmlean::CpuIsa::kAvx512) add_residual_clamp(output, residual, clamp_lo, clamp_hi);
   return output;
 }
 
@@ -1062,5 +1108,6 @@ at::Tensor binary_conv2d_impl(const at::Tensor& input, const at::Tensor& thresho
                               const at::Tensor& weight_blocked, const at::Tensor& weight_neg,
                               const at::Tensor& scale, const at::Tensor& bias,
                               at::Tensor& output, int64_t in_channels, int64_t stride,
-                              int64_t padding, int64_t dilation, int64_t groups);
+                              int64_t padding, int64_t dilation, int64_t groups,
+                              const at::Tensor& residual, double clamp_lo, double clamp_hi);
 REGISTER_DEVICE_IMPL(binary_conv2d_impl, CPU, binary_conv2d_cpu);

@@ -41,12 +41,17 @@ struct PackLayout {
 void pack_input(const float* x, const float* thr, const PackLayout& p, uint64_t* xp,
                 CpuIsa isa);
 
-// The epilogue's arrays: out = y * scale + bias (float) or y (int).
+// The epilogue's arrays: out = y * scale + bias (float) or y (int); then, for
+// a float output, + residual and clamped to [lo, hi] (the general AVX2 and
+// scalar kernels do it in their epilogue; the others after the kernel).
 struct ConvOutput {
   const float* scale;  // (cout) or null
   const float* bias;   // (cout) or null
   float* out_f;        // NHWC float output, or null
   int32_t* out_i;      // NHWC int output, or null
+  const float* residual = nullptr;  // NHWC like the output, or null
+  bool clamp = false;
+  float lo = 0.f, hi = 0.f;         // clamp bounds (+-inf: that side is open)
 };
 
 // Depthwise (groups == C == Cout) binary conv of a channels_last contiguous

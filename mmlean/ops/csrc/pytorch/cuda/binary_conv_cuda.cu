@@ -9,6 +9,7 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <torch/extension.h>
 
+#include <cmath>
 #include <cstdint>
 
 namespace {
@@ -126,7 +127,8 @@ at::Tensor binary_conv2d_cuda(const at::Tensor& input, const at::Tensor& thresho
                               const at::Tensor& weight_blocked, const at::Tensor& weight_neg,
                               const at::Tensor& scale, const at::Tensor& bias,
                               at::Tensor& output, int64_t in_channels, int64_t stride,
-                              int64_t padding, int64_t dilation, int64_t groups) {
+                              int64_t padding, int64_t dilation, int64_t groups,
+                              const at::Tensor& residual, double clamp_lo, double clamp_hi) {
   const at::cuda::CUDAGuard guard(input.device());
   auto stream = at::cuda::getCurrentCUDAStream();
   const at::Tensor x = input.contiguous(at::MemoryFormat::ChannelsLast);
@@ -177,5 +179,10 @@ at::Tensor binary_conv2d_cuda(const at::Tensor& input, const at::Tensor& thresho
   else
     conv_kernel<<<blocks, threads, 0, stream>>>(xpp, w, s, b, p, g, out_f, out_i);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
+  // residual and clamp (see binary_conv.cpp) with torch's ops
+  if (residual.defined()) output.add_(residual);
+  if (std::isfinite(clamp_lo) || std::isfinite(clamp_hi))
+    output.clamp_(std::isfinite(clamp_lo) ? c10::optional<at::Scalar>(clamp_lo) : c10::nullopt,
+                  std::isfinite(clamp_hi) ? c10::optional<at::Scalar>(clamp_hi) : c10::nullopt);
   return output;
 }

@@ -13,10 +13,12 @@ at::Tensor binary_conv2d_impl(const at::Tensor& input, const at::Tensor& thresho
                               const at::Tensor& weight_blocked, const at::Tensor& weight_neg,
                               const at::Tensor& scale, const at::Tensor& bias,
                               at::Tensor& output, int64_t in_channels, int64_t stride,
-                              int64_t padding, int64_t dilation, int64_t groups);
+                              int64_t padding, int64_t dilation, int64_t groups,
+                              const at::Tensor& residual, double clamp_lo, double clamp_hi);
 at::Tensor binary_conv2d_cuda(const at::Tensor& input, const at::Tensor& threshold,
                               const at::Tensor& weight_blocked, const at::Tensor& weight_neg,
                               const at::Tensor& scale, const at::Tensor& bias,
                               at::Tensor& output, int64_t in_channels, int64_t stride,
-                              int64_t padding, int64_t dilation, int64_t groups);
+                              int64_t padding, int64_t dilation, int64_t groups,
+                              const at::Tensor& residual, double clamp_lo, double clamp_hi);
 REGISTER_DEVICE_IMPL(binary_conv2d_impl, CUDA, binary_conv2d_cuda);
