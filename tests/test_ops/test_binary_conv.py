@@ -300,6 +300,22 @@ for i, (n, cin, cout, h, w, k, s, p, d, grp) in enumerate({ISA_SHAPES!r}):
         assert out.returncode == 0, (isa, out.stderr[-2000:])
 
 
+@needs_ext
+@pytest.mark.parametrize('cin', [64, 32])
+def test_weights_changed_in_place_are_used(cin):
+    """Kernels that keep a prepared copy of the weights (AVX2) see in-place
+    changes (copy_, load_state_dict)."""
+    x, w1, thr = make_case(2, cin, 24, 7, 6, 3, cin)
+    w2 = torch.randn_like(w1)
+    packed, other = bc.pack_binary_weight(w1), bc.pack_binary_weight(w2)
+    got = bc.binary_conv2d(x, thr, packed, 1, 1, int_output=True)
+    assert torch.equal(got.float(), direct_reference(x, w1, thr, 1, 1))
+    packed.blocked.copy_(other.blocked)
+    packed.neg_count.copy_(other.neg_count)
+    got = bc.binary_conv2d(x, thr, packed, 1, 1, int_output=True)
+    assert torch.equal(got.float(), direct_reference(x, w2, thr, 1, 1))
+
+
 def test_bad_input_is_reported():
     x, weight, thr = make_case(1, 8, 8, 4, 4, 3, 0)
     packed = bc.pack_binary_weight(weight)
