@@ -8,7 +8,7 @@ from mmagic.models.editors.edsr.edsr_net import EDSRNet
 from mmlean.quant import QuantConv2d, pack_codes, packed_nbytes, unpack_codes
 from mmlean.quant.int8 import (ACT_ZERO_POINT, Int8Conv2d, clamp_codes, direct_is_exact,
                                quantize_act, select_engine, weight_codes)
-from .int8_tail import Int8Upsampler, calibrate_tail
+from .int8_tail import build_int8_tail
 from .quantize_arch import PAMSResidualBlock
 
 
@@ -63,11 +63,7 @@ class Int8EDSR(nn.Module):
         self.engine = select_engine()
         self.tail = None
         if int8_tail:
-            if calib is None:
-                raise ValueError('int8_tail=True needs calibration images (calib)')
-            with torch.no_grad():
-                ranges = calibrate_tail(net, calib)
-            self.tail = Int8Upsampler(net, ranges, tail_act_bits, tail_weight_bits, mode)
+            self.tail = build_int8_tail(net, calib, tail_act_bits, tail_weight_bits, mode)
         self.register_buffer('mean', net.mean.detach().clone())
         self.register_buffer('std', net.std.detach().clone())
         cl = torch.channels_last

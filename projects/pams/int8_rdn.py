@@ -21,7 +21,7 @@ from mmagic.models.editors.rdn.rdn_net import RDNNet
 from mmlean.quant import QuantConv2d
 from mmlean.quant.int8 import (ACT_ZERO_POINT, Int8Conv2d, direct_is_exact, quantize_act,
                                select_engine, weight_codes)
-from .int8_tail import Int8Upsampler, calibrate_tail
+from .int8_tail import build_int8_tail
 from .quantize_arch import PAMSRDB
 
 
@@ -151,11 +151,7 @@ class Int8RDN(nn.Module):
         self.exact_path = mode
         self.tail = None
         if int8_tail:
-            if calib is None:
-                raise ValueError('int8_tail=True needs calibration images (calib)')
-            with torch.no_grad():
-                ranges = calibrate_tail(net, calib)
-            self.tail = Int8Upsampler(net, ranges, tail_act_bits, tail_weight_bits, mode)
+            self.tail = build_int8_tail(net, calib, tail_act_bits, tail_weight_bits, mode)
         cl = torch.channels_last
         self.sfe1 = net.sfe1.to(memory_format=cl)
         self.sfe2 = net.sfe2.to(memory_format=cl)

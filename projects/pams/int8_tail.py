@@ -130,3 +130,13 @@ class Int8Upsampler(nn.Module):
         for conv, factor in zip(self.convs, self.factors):
             q = pixel_shuffle_cl(conv(q), factor)
         return self.last(q).dequantize().contiguous()
+
+
+def build_int8_tail(net: nn.Module, calib, act_bits: int, weight_bits: int, mode: str):
+    """The calibrated :class:`Int8Upsampler` of ``net`` (``calib``: calibration images);
+    what ``Int8EDSR`` / ``Int8RDN`` build with ``int8_tail=True``."""
+    if calib is None:
+        raise ValueError('int8_tail=True needs calibration images (calib)')
+    with torch.no_grad():
+        ranges = calibrate_tail(net, calib)
+    return Int8Upsampler(net, ranges, act_bits, weight_bits, mode)
