@@ -21,3 +21,47 @@ def run_python(repo_root):
         return subprocess.run([sys.executable, *args], cwd=repo_root, capture_output=True,
                               text=True, env=env, timeout=timeout)
     return run
+
+
+@pytest.fixture(scope='session')
+def run_command(repo_root):
+    """Run a command (program and arguments) in the repository root on ``threads`` threads.
+
+    With ``check`` (the default) the command must exit 0; the failure shows the tails of its
+    output. Returns the CompletedProcess."""
+    def run(*args, env=None, threads=1, timeout=1800, check=True):
+        full_env = dict(os.environ, OMP_NUM_THREADS=str(threads), **(env or {}))
+        out = subprocess.run(list(args), cwd=repo_root, capture_output=True, text=True,
+                             env=full_env, timeout=timeout)
+        if check:
+            assert out.returncode == 0, (args, out.stdout[-2000:], out.stderr[-3000:])
+        return out
+    return run
+
+
+@pytest.fixture(scope='session')
+def checkpoint_weights():
+    """``state_dict`` of a checkpoint file, loaded with the weights-only allow-list."""
+    def load(path):
+        from mmlean.compat.checkpoint import safe_load
+        return safe_load(path)['state_dict']
+    return load
+
+
+@pytest.fixture(scope='session')
+def train_then_test(run_command):
+    """``tools/train.py CONFIG`` then ``tools/test.py CONFIG WORK_DIR/CHECKPOINT`` on two
+    threads; returns the test metrics (a dict). The options go to ``--cfg-options``."""
+    def run(config, work_dir, checkpoint, train_options=(), test_options=()):
+        import json
+        import os.path as osp
+        train = ['--cfg-options', *train_options] if train_options else []
+        test = ['--cfg-options', *test_options] if test_options else []
+        run_command(sys.executable, 'tools/train.py', config, '--work-dir', str(work_dir),
+                    *train, threads=2)
+        out = osp.join(work_dir, 'metrics.json')
+        run_command(sys.executable, 'tools/test.py', config, osp.join(work_dir, checkpoint),
+                    '--work-dir', str(work_dir), '--out', out, *test, threads=2)
+        with open(out) as f:
+            return json.load(f)
+    return run

@@ -1,14 +1,10 @@
 """A tiny ABanditNAS search through tools/train.py: export, and resume mid-search."""
-import os
-import os.path as osp
 import shutil
-import subprocess
 import sys
 
 import pytest
 import torch
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 # the real digits search config with three ops per edge (3 initialization paths + 3 + 2 =
 # 8 steps), one training and one (adversarial) reward batch per path, 4 channels
 TINY = '''
@@ -29,27 +25,16 @@ randomness = dict(seed=0)
 OPS = ['max_pool_3x3', 'conv_3x3', 'dtp_blok_3x3']
 
 
-def train(config, work_dir, *extra):
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    done = subprocess.run([sys.executable, 'tools/train.py', config, '--work-dir', str(work_dir),
-                           *extra], cwd=ROOT, capture_output=True, text=True, env=env,
-                          timeout=900)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-
-
-def weights(path):
-    return torch.load(path, map_location='cpu', weights_only=False)['state_dict']
-
-
 @pytest.mark.slow
-def test_tiny_search_exports_one_input_per_node_and_resumes_bit_identically(tmp_path):
+def test_tiny_search_exports_one_input_per_node_and_resumes_bit_identically(
+        repo_root, tmp_path, run_command, checkpoint_weights):
     import mmengine
 
     from mmlean.projects.abanditnas import subnet_to_abandit_genotype
     config = tmp_path / 'tiny.py'
-    config.write_text(TINY.format(root=ROOT))
+    config.write_text(TINY.format(root=repo_root))
     straight = tmp_path / 'straight'
-    train(config, straight)
+    run_command(sys.executable, 'tools/train.py', str(config), '--work-dir', str(straight))
     subnet = mmengine.load(straight / 'fix_subnet.yaml')
     genotype = subnet_to_abandit_genotype(subnet)
     assert sorted(genotype) == list('abcdef')
@@ -63,9 +48,10 @@ def test_tiny_search_exports_one_input_per_node_and_resumes_bit_identically(tmp_
     resumed = tmp_path / 'resumed'
     resumed.mkdir()
     shutil.copy(straight / 'epoch_5.pth', resumed)
-    train(config, resumed, '--resume', str(resumed / 'epoch_5.pth'))
+    run_command(sys.executable, 'tools/train.py', str(config), '--work-dir', str(resumed),
+                '--resume', str(resumed / 'epoch_5.pth'))
     assert mmengine.load(resumed / 'fix_subnet.yaml') == subnet
-    a, b = weights(straight / 'epoch_8.pth'), weights(resumed / 'epoch_8.pth')
+    a, b = checkpoint_weights(straight / 'epoch_8.pth'), checkpoint_weights(resumed / 'epoch_8.pth')
     assert a.keys() == b.keys()
     for key in a:
         assert torch.equal(a[key], b[key]), key

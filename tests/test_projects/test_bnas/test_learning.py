@@ -1,9 +1,4 @@
 """Learning check on real mini-data: a BNAS cell retrained on digits, 1-bit vs its FP twin."""
-import json
-import os
-import os.path as osp
-import subprocess
-import sys
 
 import pytest
 
@@ -16,23 +11,9 @@ SHORT = ['train_cfg.max_epochs=8', 'param_scheduler.1.T_max=7', 'param_scheduler
          'train_cfg.val_interval=8']
 
 
-def train_and_test(repo_root, config, work_dir):
-    env = dict(os.environ, OMP_NUM_THREADS='2')
-    train = subprocess.run([sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
-                            '--cfg-options', *SHORT], cwd=repo_root, env=env,
-                           capture_output=True, text=True)
-    assert train.returncode == 0, train.stderr[-3000:]
-    out = osp.join(work_dir, 'metrics.json')
-    test = subprocess.run([sys.executable, 'tools/test.py', config,
-                           osp.join(work_dir, 'epoch_8.pth'), '--out', out], cwd=repo_root,
-                          env=env, capture_output=True, text=True)
-    assert test.returncode == 0, test.stderr[-3000:]
-    return json.load(open(out))['accuracy/top1']
-
-
 @pytest.mark.slow
-def test_bnas_cell_learns_digits(repo_root, tmp_path, capsys):
-    acc = {name: train_and_test(repo_root, cfg, str(tmp_path / str(i)))
+def test_bnas_cell_learns_digits(tmp_path, capsys, train_then_test):
+    acc = {name: train_then_test(cfg, tmp_path / str(i), 'epoch_8.pth', SHORT)['accuracy/top1']
            for i, (name, cfg) in enumerate(CONFIGS.items())}
     with capsys.disabled():
         print('\n[BNAS_XNOR_1 on digits, 8 epochs, held-out top-1] ' +

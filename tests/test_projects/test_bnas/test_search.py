@@ -2,7 +2,6 @@
 import os
 import os.path as osp
 import shutil
-import subprocess
 import sys
 
 import pytest
@@ -27,26 +26,14 @@ def tiny_config(repo_root, tmp_path):
     return str(path)
 
 
-def run(repo_root, *args, env=None):
-    full_env = dict(os.environ, OMP_NUM_THREADS='1', **(env or {}))
-    out = subprocess.run(list(args), cwd=repo_root, capture_output=True, text=True,
-                         env=full_env, timeout=1800)
-    assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-3000:])
-    return out
-
-
-def weights(path):
-    from mmlean.compat.checkpoint import safe_load
-    return safe_load(path)['state_dict']
-
-
 @pytest.mark.slow
-def test_search_exports_and_resumes_mid_reduction_bit_identically(repo_root, tmp_path):
+def test_search_exports_and_resumes_mid_reduction_bit_identically(repo_root, tmp_path, run_command,
+                                                                  checkpoint_weights):
     import mmengine
     import torch
     config = tiny_config(repo_root, tmp_path)
     straight = str(tmp_path / 'straight')
-    run(repo_root, sys.executable, 'tools/train.py', config, '--work-dir', straight)
+    run_command(sys.executable, 'tools/train.py', config, '--work-dir', straight)
     for name in ('fix_subnet.yaml', 'reduction_history.json', 'reduction_history.png',
                  'cells.png', 'epoch_26.pth'):
         assert osp.exists(osp.join(straight, name)), name
@@ -56,24 +43,26 @@ def test_search_exports_and_resumes_mid_reduction_bit_identically(repo_root, tmp
     resumed = str(tmp_path / 'resumed')
     os.makedirs(resumed)
     shutil.copy(osp.join(straight, 'epoch_11.pth'), resumed)
-    state = weights(osp.join(resumed, 'epoch_11.pth'))
+    state = checkpoint_weights(osp.join(resumed, 'epoch_11.pth'))
     assert int(state['mutator.plan_position']) > 0  # mid-round
-    run(repo_root, sys.executable, 'tools/train.py', config, '--work-dir', resumed,
-        '--resume', osp.join(resumed, 'epoch_11.pth'))
+    run_command(sys.executable, 'tools/train.py', config, '--work-dir', resumed,
+                '--resume', osp.join(resumed, 'epoch_11.pth'))
     assert mmengine.load(osp.join(resumed, 'fix_subnet.yaml')) == \
         mmengine.load(osp.join(straight, 'fix_subnet.yaml'))
-    a, b = weights(osp.join(straight, 'epoch_26.pth')), weights(osp.join(resumed, 'epoch_26.pth'))
+    a = checkpoint_weights(osp.join(straight, 'epoch_26.pth'))
+    b = checkpoint_weights(osp.join(resumed, 'epoch_26.pth'))
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 @pytest.mark.slow
-def test_two_gloo_processes_end_with_identical_choices(repo_root, tmp_path):
+def test_two_gloo_processes_end_with_identical_choices(repo_root, tmp_path, run_command,
+                                                       checkpoint_weights):
     import mmengine
     config = tiny_config(repo_root, tmp_path)
     work = str(tmp_path / 'dist')
-    out = run(repo_root, 'bash', 'tools/dist_train.sh', config, '2', '--work-dir', work,
-              env=dict(PYTHON=sys.executable, PORT='29551'))
+    out = run_command('bash', 'tools/dist_train.sh', config, '2', '--work-dir', work,
+                      env=dict(PYTHON=sys.executable, PORT='29551'))
     logs = out.stdout + out.stderr
     assert 'identical on all 2 rank(s)' in logs
     fix_subnet = mmengine.load(osp.join(work, 'fix_subnet.yaml'))

@@ -1,41 +1,32 @@
 """Learning check: HRank prunes a digits ResNet-20 to about half its FLOPs
 and the fine-tuned, physically pruned model stays within 2 points."""
 import json
-import os
 import os.path as osp
-import subprocess
 import sys
 
 import pytest
 
 
-def run(repo_root, *args):
-    env = dict(os.environ, OMP_NUM_THREADS='2')
-    out = subprocess.run([sys.executable, *args], cwd=repo_root, env=env,
-                         capture_output=True, text=True)
-    assert out.returncode == 0, (args, out.stderr[-3000:])
-    return out
-
-
 @pytest.mark.slow
-def test_hrank_prunes_half_the_flops_within_two_points(repo_root, tmp_path, capsys):
+def test_hrank_prunes_half_the_flops_within_two_points(tmp_path, capsys, run_command,
+                                                       train_then_test):
+    def run(*args):
+        return run_command(sys.executable, *args, threads=2)
+
     fp_cfg = 'configs/demo/resnet20_1xb64-15e_digits.py'
     hr_cfg = 'configs/hrank/hrank_resnet20_1xb64-10e_digits.py'
     fp_dir, hr_dir = str(tmp_path / 'fp'), str(tmp_path / 'hrank')
-    run(repo_root, 'tools/train.py', fp_cfg, '--work-dir', fp_dir)
+    base = train_then_test(fp_cfg, fp_dir, 'epoch_15.pth')['accuracy/top1']
     fp_ckpt = osp.join(fp_dir, 'epoch_15.pth')
-    run(repo_root, 'tools/test.py', fp_cfg, fp_ckpt, '--work-dir', fp_dir,
-        '--out', osp.join(fp_dir, 'metrics.json'))
     ranks = osp.join(hr_dir, 'ranks.json')
-    run(repo_root, 'tools/analysis_tools/hrank_ranks.py', hr_cfg, fp_ckpt, '--out', ranks,
+    run('tools/analysis_tools/hrank_ranks.py', hr_cfg, fp_ckpt, '--out', ranks,
         '--plot', osp.join(hr_dir, 'ranks.png'))
     assert osp.getsize(osp.join(hr_dir, 'ranks.png')) > 0
-    run(repo_root, 'tools/train.py', hr_cfg, '--work-dir', hr_dir, '--cfg-options',
+    run('tools/train.py', hr_cfg, '--work-dir', hr_dir, '--cfg-options',
         f'model.rank_file={ranks}', f'model.architecture.init_cfg.checkpoint={fp_ckpt}')
     summary = osp.join(hr_dir, 'export.json')
-    run(repo_root, 'tools/deployment/hrank_export.py', hr_cfg, osp.join(hr_dir, 'epoch_12.pth'),
+    run('tools/deployment/hrank_export.py', hr_cfg, osp.join(hr_dir, 'epoch_12.pth'),
         '--out', osp.join(hr_dir, 'pruned.pth'), '--eval', '--json', summary)
-    base = json.load(open(osp.join(fp_dir, 'metrics.json')))['accuracy/top1']
     res = json.load(open(summary))
     pruned = res['pruned']['accuracy/top1']
     with capsys.disabled():
@@ -57,5 +48,5 @@ def test_hrank_prunes_half_the_flops_within_two_points(repo_root, tmp_path, caps
             'algo = MODELS.build(cfg.model)\n'
             f'model = H.load_pruned(algo, {osp.join(hr_dir, "pruned.pth")!r})\n'
             'print(model.backbone.layer1[0].conv1.out_channels)\n')
-    out = run(repo_root, '-c', code)
+    out = run('-c', code)
     assert out.stdout.strip().splitlines()[-1] == '8'  # 16 - int(0.5 * 16)

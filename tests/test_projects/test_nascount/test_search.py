@@ -37,50 +37,40 @@ def tiny_config(repo_root, tmp_path_factory):
     return str(path)
 
 
-def run(repo_root, *args, env=None):
-    full_env = dict(os.environ, OMP_NUM_THREADS='1', **(env or {}))
-    out = subprocess.run(list(args), cwd=repo_root, capture_output=True, text=True,
-                         env=full_env, timeout=1800)
-    assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-3000:])
-    return out
-
-
-def weights(path):
-    from mmlean.compat.checkpoint import safe_load
-    return safe_load(path)['state_dict']
-
-
 @pytest.mark.slow
-def test_search_exports_and_resumes_bit_identically(repo_root, tiny_config, tmp_path):
+def test_search_exports_and_resumes_bit_identically(repo_root, tiny_config, tmp_path, run_command,
+                                                    checkpoint_weights):
     import mmengine
     import torch
     straight = str(tmp_path / 'straight')
-    run(repo_root, sys.executable, 'tools/train.py', tiny_config, '--work-dir', straight)
+    run_command(sys.executable, 'tools/train.py', tiny_config, '--work-dir', straight)
     for name in ('fix_subnet.yaml', 'searched_cells.png', 'epoch_3.pth'):
         assert osp.exists(osp.join(straight, name)), name
     # stopped after epoch 2, resumed: the crops, flips, weights and alphas continue exactly
     resumed = str(tmp_path / 'resumed')
     os.makedirs(resumed)
     shutil.copy(osp.join(straight, 'epoch_2.pth'), resumed)
-    run(repo_root, sys.executable, 'tools/train.py', tiny_config, '--work-dir', resumed,
-        '--resume', osp.join(resumed, 'epoch_2.pth'))
+    run_command(sys.executable, 'tools/train.py', tiny_config, '--work-dir', resumed,
+                '--resume', osp.join(resumed, 'epoch_2.pth'))
     assert mmengine.load(osp.join(resumed, 'fix_subnet.yaml')) == \
         mmengine.load(osp.join(straight, 'fix_subnet.yaml'))
-    a, b = weights(osp.join(straight, 'epoch_3.pth')), weights(osp.join(resumed, 'epoch_3.pth'))
+    a = checkpoint_weights(osp.join(straight, 'epoch_3.pth'))
+    b = checkpoint_weights(osp.join(resumed, 'epoch_3.pth'))
     assert a.keys() == b.keys()
     assert any(k.startswith('mutator.') or 'arch_param' in k for k in a)  # alphas are saved
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 @pytest.mark.slow
-def test_two_gloo_processes_search_with_the_same_architecture(repo_root, tiny_config, tmp_path):
+def test_two_gloo_processes_search_with_the_same_architecture(tiny_config, tmp_path, run_command,
+                                                              checkpoint_weights):
     import mmengine
     work = str(tmp_path / 'dist')
-    out = run(repo_root, 'bash', 'tools/dist_train.sh', tiny_config, '2', '--work-dir', work,
-              env=dict(PYTHON=sys.executable, PORT='29553'))
+    out = run_command('bash', 'tools/dist_train.sh', tiny_config, '2', '--work-dir', work,
+                      env=dict(PYTHON=sys.executable, PORT='29553'))
     assert 'identical on all 2 ranks' in out.stdout + out.stderr
     fix_subnet = mmengine.load(osp.join(work, 'fix_subnet.yaml'))
     assert any(k.startswith('normal') for k in fix_subnet), sorted(fix_subnet)
     # the checkpoint keeps the single-process state-dict keys (resumable either way)
-    keys = weights(osp.join(work, 'epoch_3.pth')).keys()
+    keys = checkpoint_weights(osp.join(work, 'epoch_3.pth')).keys()
     assert not any('.m.' in k for k in keys if 'bn' in k.lower())

@@ -1,10 +1,5 @@
 """Learning check on real mini-data: RBNN ResNet-20 on scikit-learn digits
 through tools/train.py, beside its full-precision and plain-binary twins."""
-import json
-import os
-import os.path as osp
-import subprocess
-import sys
 
 import pytest
 
@@ -22,24 +17,10 @@ SMALL = ['train_dataloader.dataset.image_size=16',
          'val_dataloader.dataset.image_size=16', 'test_dataloader.dataset.image_size=16']
 
 
-def train_and_test(repo_root, config, work_dir):
-    env = dict(os.environ, OMP_NUM_THREADS='2')
-    train = subprocess.run([sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
-                            '--cfg-options', *SMALL],
-                           cwd=repo_root, env=env, capture_output=True, text=True)
-    assert train.returncode == 0, train.stderr[-3000:]
-    out = osp.join(work_dir, 'metrics.json')
-    test = subprocess.run([sys.executable, 'tools/test.py', config,
-                           osp.join(work_dir, 'epoch_40.pth'), '--work-dir', work_dir,
-                           '--out', out, '--cfg-options', *SMALL[2:]], cwd=repo_root, env=env,
-                          capture_output=True, text=True)
-    assert test.returncode == 0, test.stderr[-3000:]
-    return json.load(open(out))['accuracy/top1']
-
-
 @pytest.mark.slow
-def test_rbnn_resnet20_learns_digits(repo_root, tmp_path, capsys):
-    acc = {name: train_and_test(repo_root, cfg, str(tmp_path / str(i)))
+def test_rbnn_resnet20_learns_digits(tmp_path, capsys, train_then_test):
+    acc = {name: train_then_test(cfg, tmp_path / str(i), 'epoch_40.pth', SMALL,
+                                 SMALL[2:])['accuracy/top1']
            for i, (name, cfg) in enumerate(CONFIGS.items())}
     with capsys.disabled():
         print('\n[RBNN digits, held-out top-1] ' +
