@@ -6,6 +6,9 @@ Environment switches (mmcv's pattern):
   FORCE_CUDA=1        build the CUDA kernels even without a visible GPU.
   FORCE_CUDA=0        build the CPU kernels only, even with a GPU.
   TORCH_CUDA_ARCH_LIST  e.g. "9.0" for H100/H200 to keep compile time short.
+  MMLEAN_COMPILE_CHECK_CUDA=1  leave out the CPU kernels (csrc/pytorch/cpu): a build
+                      that only shows the CUDA sources compile (tools/cuda_build_check.sh);
+                      the library it links is incomplete and not meant to be imported.
 """
 import glob
 import os
@@ -84,8 +87,9 @@ def get_extensions():
         return []
     from torch.utils.cpp_extension import CppExtension, CUDAExtension
 
-    sources = sorted(glob.glob(osp.join(CSRC, 'pytorch', '*.cpp')) +
-                     glob.glob(osp.join(CSRC, 'pytorch', 'cpu', '*.cpp')))
+    sources = sorted(glob.glob(osp.join(CSRC, 'pytorch', '*.cpp')))
+    if os.getenv('MMLEAN_COMPILE_CHECK_CUDA') != '1':
+        sources += sorted(glob.glob(osp.join(CSRC, 'pytorch', 'cpu', '*.cpp')))
     include_dirs = [osp.abspath(osp.join(CSRC, 'common'))]
     # -ffp-contract=off: epilogues compute y * scale + bias exactly as torch does
     cxx_args = ['-std=c++20', '-O3', '-fopenmp', '-ffp-contract=off']

@@ -50,18 +50,32 @@ def checkpoint_weights():
 
 @pytest.fixture(scope='session')
 def train_then_test(run_command):
-    """``tools/train.py CONFIG`` then ``tools/test.py CONFIG WORK_DIR/CHECKPOINT`` on two
-    threads; returns the test metrics (a dict). The options go to ``--cfg-options``."""
-    def run(config, work_dir, checkpoint, train_options=(), test_options=()):
+    """``tools/train.py CONFIG`` then ``tools/test.py CONFIG WORK_DIR/CHECKPOINT``; returns the
+    test metrics (a dict). The options go to ``--cfg-options``."""
+    def run(config, work_dir, checkpoint, train_options=(), test_options=(), threads=2):
         import json
         import os.path as osp
         train = ['--cfg-options', *train_options] if train_options else []
         test = ['--cfg-options', *test_options] if test_options else []
         run_command(sys.executable, 'tools/train.py', config, '--work-dir', str(work_dir),
-                    *train, threads=2)
+                    *train, threads=threads)
         out = osp.join(work_dir, 'metrics.json')
         run_command(sys.executable, 'tools/test.py', config, osp.join(work_dir, checkpoint),
-                    '--work-dir', str(work_dir), '--out', out, *test, threads=2)
+                    '--work-dir', str(work_dir), '--out', out, *test, threads=threads)
         with open(out) as f:
             return json.load(f)
+    return run
+
+
+@pytest.fixture(scope='session')
+def train_then_test_each(train_then_test):
+    """:func:`train_then_test` for each of ``{name: (config, work_dir, checkpoint,
+    train_options, test_options)}``, two runs at a time on one thread each (small models use
+    two cores better as two processes); returns ``{name: metrics}``."""
+    def run(jobs):
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = {name: pool.submit(train_then_test, *job, threads=1)
+                       for name, job in jobs.items()}
+            return {name: future.result() for name, future in futures.items()}
     return run

@@ -32,7 +32,9 @@ configs/pams/demo/edsr-fp_x4c64b16_1xb16-300_skimage.py), quantized to 8 bits
 with alpha calibrated on the calibration photographs (no PAMS training);
 with random weights the PSNR figures only show deviations. Goal (issue):
 body + upsampler + tail >= 2.4x with PSNR-Y within 0.05 dB of the
-fake-quantized model.
+fake-quantized model. The script also prints this core's peak int8 and FP32
+multiply-accumulate rates (``mmlean.ops.mac_peak``): their ratio bounds any
+int8-vs-FP32 speed-up on this CPU.
 
 RDN x4 (the paper's: 16 blocks of 8 dense layers, 64 channels, growth 64;
 mmagic's RDNNet), int8 (``Int8RDN``) against FP32, timed the same way with
@@ -215,6 +217,7 @@ def main():
     print(f'whole model (head/tail/biases FP32, the paper\'s compression ratio): '
           f'8-bit {s8["model_fp32"] / s8["model_packed"]:.2f}x, '
           f'4-bit {s4["model_fp32"] / s4["model_packed"]:.2f}x')
+    ceiling_report(GOALS['tail'], conv_macs(fp_net, x), best_fp)
     if not args.no_rdn:
         rdn_report(args)
     ok = (e2e >= GOALS['e2e'] and layer >= GOALS['layer'] and r8 >= GOALS['store8']
@@ -222,6 +225,45 @@ def main():
           and abs(d_tail) <= GOALS['tail_psnr'])
     print('all goals met' if ok else 'GOAL MISSED')
     return 0 if ok else 1
+
+
+def conv_macs(net, x):
+    """Multiply-accumulates of every conv of ``net`` on input ``x``."""
+    total = []
+
+    def count(conv, _, out):
+        total.append(out.numel() * conv.in_channels // conv.groups * conv.weight[0, 0].numel())
+    hooks = [m.register_forward_hook(count) for m in net.modules()
+             if isinstance(m, torch.nn.Conv2d)]
+    with torch.no_grad():
+        net(x)
+    for h in hooks:
+        h.remove()
+    return sum(total)
+
+
+def ceiling_report(goal, macs, best_fp_ms):
+    """This core's peak int8 and FP32 MAC rates (mmlean.ops.mac_peak), and the bound they put
+    on the model: even with every conv MAC on the int8 units at their peak, the int8 model
+    takes ``macs / int8 peak``, so it beats the best FP32 time by at most that ratio."""
+    from mmlean.ops import cpu_isa
+    if cpu_isa() == 'scalar':
+        print('MAC-rate ceiling: not measured (needs mmlean._ext on an AVX2 CPU)')
+        return
+    from mmlean.ops.mac_peak import peak_mac_rates
+    rates = peak_mac_rates()
+    fp32 = rates['fp32_fma']
+    int8 = max(rates['int8_u8s8'], rates['int8_exact'])
+    bound = best_fp_ms / (macs / int8 * 1e3)
+    verdict = ('above the bound: unreachable on this CPU with 256-bit int8 instructions'
+               if bound < goal else 'below the bound')
+    print(f'MAC-rate ceiling of one core (register-only loops, {cpu_isa()}): FP32 FMA '
+          f'{fp32 / 1e9:.1f} GMAC/s; int8 u8xs8 pairs {rates["int8_u8s8"] / 1e9:.1f} '
+          f'({rates["int8_u8s8"] / fp32:.2f}x, saturates without VNNI), exact sign form '
+          f'{rates["int8_exact"] / 1e9:.1f} ({rates["int8_exact"] / fp32:.2f}x); the model\'s '
+          f'{macs / 1e9:.2f} GMAC at the int8 peak take >= {macs / int8 * 1e3:.1f} ms vs best '
+          f'FP32 {best_fp_ms:.1f} ms -> int8 end to end <= {bound:.2f}x; goal {goal}x is '
+          f'{verdict}')
 
 
 def _tail_forms(forms, picked):

@@ -12,9 +12,10 @@ SHORT = ['train_cfg.max_epochs=8', 'param_scheduler.1.T_max=7', 'param_scheduler
 
 
 @pytest.mark.slow
-def test_bnas_cell_learns_digits(tmp_path, capsys, train_then_test):
-    acc = {name: train_then_test(cfg, tmp_path / str(i), 'epoch_8.pth', SHORT)['accuracy/top1']
-           for i, (name, cfg) in enumerate(CONFIGS.items())}
+def test_bnas_cell_learns_digits(tmp_path, capsys, train_then_test_each):
+    metrics = train_then_test_each({name: (cfg, tmp_path / str(i), 'epoch_8.pth', SHORT)
+                                    for i, (name, cfg) in enumerate(CONFIGS.items())})
+    acc = {name: m['accuracy/top1'] for name, m in metrics.items()}
     with capsys.disabled():
         print('\n[BNAS_XNOR_1 on digits, 8 epochs, held-out top-1] ' +
               ', '.join(f'{k}: {v:.2f}%' for k, v in acc.items()))

@@ -7,15 +7,18 @@ import sys
 import pytest
 
 SEARCH = 'configs/bnas/bnas_xnor-w1a32_supernet-c16-l5_1xb64-search_digits.py'
-# the real digits search, shrunk: 1 warm-up epoch, 1-iteration paths, 64 images per split
-# (1 + 19 + 6 = 26 steps)
+# the real digits search, shrunk: four of the eight ops per edge, 1 warm-up epoch,
+# 1-iteration paths, 64 images per split (1 + (2 + 2 + 1) paths + 2 supernet epochs = 8 steps)
 TINY = f'''
 _base_ = ['{{root}}/{SEARCH}']
+keep = ('max_pool_3x3', 'skip_connect', 'sep_conv_3x3', 'dil_conv_3x3')
+model = dict(architecture=dict(backbone=dict(mutable_cfg=dict(candidates=dict(
+    _delete_=True, **{{k: v for k, v in _base_.candidates.items() if k in keep}})))))
 train_dataloader = dict(dataset=dict(indices=64))
 train_cfg = dict(warmup_epochs=1, arch_start=0, sample_train_iters=1, calibrate_sample_num=32,
                  mutator_dataloader=dict(dataset=dict(indices=-64)),
                  eval_dataloader=dict(dataset=dict(indices=-64)))
-param_scheduler = dict(architecture=dict(T_max=26, end=26), mutator=dict(end=26))
+param_scheduler = dict(architecture=dict(T_max=8, end=8), mutator=dict(end=8))
 default_hooks = dict(checkpoint=dict(max_keep_ckpts=-1), logger=dict(interval=50))
 '''
 
@@ -35,22 +38,22 @@ def test_search_exports_and_resumes_mid_reduction_bit_identically(repo_root, tmp
     straight = str(tmp_path / 'straight')
     run_command(sys.executable, 'tools/train.py', config, '--work-dir', straight)
     for name in ('fix_subnet.yaml', 'reduction_history.json', 'reduction_history.png',
-                 'cells.png', 'epoch_26.pth'):
+                 'cells.png', 'epoch_8.pth'):
         assert osp.exists(osp.join(straight, name)), name
     history = mmengine.load(osp.join(straight, 'reduction_history.json'))['history']
-    assert len(history) == 7  # 8 candidates -> 1 per edge
-    # the search was stopped after step 11 (inside the third reduction round) and resumed
+    assert len(history) == 3  # 4 candidates -> 1 per edge
+    # the search was stopped after step 5 (inside the second reduction round) and resumed
     resumed = str(tmp_path / 'resumed')
     os.makedirs(resumed)
-    shutil.copy(osp.join(straight, 'epoch_11.pth'), resumed)
-    state = checkpoint_weights(osp.join(resumed, 'epoch_11.pth'))
+    shutil.copy(osp.join(straight, 'epoch_5.pth'), resumed)
+    state = checkpoint_weights(osp.join(resumed, 'epoch_5.pth'))
     assert int(state['mutator.plan_position']) > 0  # mid-round
     run_command(sys.executable, 'tools/train.py', config, '--work-dir', resumed,
-                '--resume', osp.join(resumed, 'epoch_11.pth'))
+                '--resume', osp.join(resumed, 'epoch_5.pth'))
     assert mmengine.load(osp.join(resumed, 'fix_subnet.yaml')) == \
         mmengine.load(osp.join(straight, 'fix_subnet.yaml'))
-    a = checkpoint_weights(osp.join(straight, 'epoch_26.pth'))
-    b = checkpoint_weights(osp.join(resumed, 'epoch_26.pth'))
+    a = checkpoint_weights(osp.join(straight, 'epoch_8.pth'))
+    b = checkpoint_weights(osp.join(resumed, 'epoch_8.pth'))
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
 

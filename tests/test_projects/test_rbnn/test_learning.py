@@ -18,10 +18,11 @@ SMALL = ['train_dataloader.dataset.image_size=16',
 
 
 @pytest.mark.slow
-def test_rbnn_resnet20_learns_digits(tmp_path, capsys, train_then_test):
-    acc = {name: train_then_test(cfg, tmp_path / str(i), 'epoch_40.pth', SMALL,
-                                 SMALL[2:])['accuracy/top1']
-           for i, (name, cfg) in enumerate(CONFIGS.items())}
+def test_rbnn_resnet20_learns_digits(tmp_path, capsys, train_then_test_each):
+    metrics = train_then_test_each({
+        name: (cfg, tmp_path / str(i), 'epoch_40.pth', SMALL, SMALL[2:])
+        for i, (name, cfg) in enumerate(CONFIGS.items())})
+    acc = {name: m['accuracy/top1'] for name, m in metrics.items()}
     with capsys.disabled():
         print('\n[RBNN digits, held-out top-1] ' +
               ', '.join(f'{k}: {v:.2f}%' for k, v in acc.items()))

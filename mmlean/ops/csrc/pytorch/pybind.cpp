@@ -17,6 +17,8 @@ at::Tensor conv3x3_pack_weight(const at::Tensor& weight);
 at::Tensor conv3x3_net_forward(const at::Tensor& input, const at::Tensor& program,
                                const at::Tensor& weights, const at::Tensor& biases);
 bool conv3x3_net_available();
+std::tuple<double, double, double> mac_peak(const std::string& kind, int64_t iters,
+                                            int64_t a, int64_t b);
 
 static bool built_with_cuda() {
 #ifdef MMLEAN_WITH_CUDA
@@ -53,6 +55,10 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         py::arg("input"), py::arg("program"), py::arg("weights"), py::arg("biases"));
   m.def("conv3x3_net_available", &conv3x3_net_available,
         "whether this CPU runs conv3x3_net (AVX2 and FMA, MMLEAN_CPU_ISA not scalar)");
+  m.def("mac_peak", &mac_peak,
+        "time ITERS steps of a register-only vector MAC loop (fp32_fma, int8_u8s8, "
+        "int8_exact; see mac_peak_cpu.cpp); returns (seconds, MACs, checksum)",
+        py::arg("kind"), py::arg("iters"), py::arg("a"), py::arg("b"));
   m.def("cpu_isa", [] { return mmlean::cpu_isa_name(mmlean::cpu_isa()); },
         "the CPU instruction-set path the kernels use in this process");
   m.def("cpu_isa_detected",
