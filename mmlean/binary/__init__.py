@@ -19,3 +19,6 @@ from .deploy import (PackedBinaryConv2d, UnsupportedLayerError, convert_to_deplo
 
 __all__ += ['PackedBinaryConv2d', 'UnsupportedLayerError', 'convert_to_deploy',
             'save_deploy', 'load_deploy']
+from .fp_freeze import FrozenFPChain, freeze_fp_chains  # noqa: E402
+
+__all__ += ['FrozenFPChain', 'freeze_fp_chains']
