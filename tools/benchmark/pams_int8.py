@@ -247,7 +247,7 @@ def ceiling_report(goal, macs, best_fp_ms):
     on the model: even with every conv MAC on the int8 units at their peak, the int8 model
     takes ``macs / int8 peak``, so it beats the best FP32 time by at most that ratio."""
     from mmlean.ops import cpu_isa
-    if cpu_isa() == 'scalar':
+    if cpu_isa() in ('scalar', 'reference'):
         print('MAC-rate ceiling: not measured (needs mmlean._ext on an AVX2 CPU)')
         return
     from mmlean.ops.mac_peak import peak_mac_rates
