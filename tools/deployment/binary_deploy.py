@@ -1,12 +1,16 @@
 """Convert a trained binary network (RBNN or plain) to a bit-packed deploy model.
 
     python tools/deployment/binary_deploy.py CONFIG CHECKPOINT --out DEPLOY.pth
-        [--eval] [--input-size 32] [--no-fuse-bn] [--cfg-options key=value ...]
+        [--eval] [--freeze-fp] [--input-size 32] [--no-fuse-bn] [--cfg-options key=value ...]
 
 Every binary conv becomes bit-packed weights (1 bit per weight) with a fused
 per-channel scale/BatchNorm epilogue, run by mmlean._ext's XNOR-popcount
 kernel; the rest of the model is unchanged. ``--eval`` evaluates the float-
 simulated model and the deploy model on the config's test set and prints both.
+``--freeze-fp`` evaluates the deploy model with its full-precision parts in
+their fastest CPU form (``mmlean.binary.freeze_fp_chains``: BN folded, the
+stem's conv -> BN -> activation as frozen TorchScript); the file written is the
+plain deploy model either way (frozen graphs are a run-time step after loading).
 The deploy file holds tensors only (loads with weights_only=True); rebuild the
 model from the same config and call ``mmlean.binary.load_deploy``.
 """
@@ -28,6 +32,8 @@ def parse_args(argv=None):
     parser.add_argument('--input-size', type=int, default=32,
                         help='side of the sample input used to trace BN folding')
     parser.add_argument('--no-fuse-bn', action='store_true')
+    parser.add_argument('--freeze-fp', action='store_true',
+                        help='evaluate with the FP parts frozen (freeze_fp_chains)')
     parser.add_argument('--json', help='write sizes and metrics to this file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys (see tools/train.py), e.g. '
@@ -40,7 +46,7 @@ def main(argv=None):
     import torch
 
     import mmlean  # noqa: F401
-    from mmlean.binary import BinaryConv2d, convert_to_deploy, save_deploy
+    from mmlean.binary import BinaryConv2d, convert_to_deploy, freeze_fp_chains, save_deploy
     from mmlean.utils.config import ConfigError, load_config
     try:
         if not osp.isfile(args.checkpoint):
@@ -68,6 +74,10 @@ def main(argv=None):
                   float_state_dict_bytes=fp_bytes)
     print(f'converted {len(names)} binary convs; wrote {args.out} ({size / 1e3:.1f} kB; '
           f'the float state_dict holds {fp_bytes / 1e3:.1f} kB)')
+    if args.freeze_fp:
+        chains = freeze_fp_chains(target, sample)
+        result['frozen_fp_chains'] = chains
+        print(f'FP parts frozen for evaluation: {", ".join(chains) or "none found"}')
     if args.eval:
         result['deploy'] = {k: float(v) for k, v in runner.test().items()}
         for key in result['deploy']:
