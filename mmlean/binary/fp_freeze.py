@@ -53,7 +53,7 @@ class FrozenFPChain(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.script(x)
-        # keep the layout the eager chain produced (the packed convs expect channels_last)
+        # keep the channels_last layout the eager chain kept (oneDNN may return NCHW)
         if self.channels_last and not out.is_contiguous(memory_format=torch.channels_last):
             out = out.contiguous(memory_format=torch.channels_last)
         return out
