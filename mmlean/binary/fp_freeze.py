@@ -13,8 +13,9 @@ best form. The bit-packed convs are untouched (TorchScript cannot trace them).
 A *chain* is a run of sibling leaf modules that a sample forward shows feeding
 one another (each consumes the previous one's output), starting with an FP
 ``nn.Conv2d`` and continuing with BN, clamp-like activations and pooling. The
-first module of the chain is replaced by :class:`FrozenFPChain` (the traced,
-frozen chain), the others by ``nn.Identity``. The result is checked on the
+first module of the chain is replaced by its fast form (the conv with the BN
+folded in; a :class:`FrozenFPChain` when an activation or pool follows), the
+others by ``nn.Identity``. The result is checked on the
 sample against the original model; a chain whose intermediate output is also
 used elsewhere (so the replacement changes the result) is put back.
 
@@ -79,19 +80,19 @@ def _record_leaves(model: nn.Module, sample: torch.Tensor):
 
 
 def _chains(calls):
-    """Runs of sibling leaf calls that start with an FP ``nn.Conv2d`` and each consume
-    the previous call's output."""
+    """Runs of two or more sibling leaf calls that start with an FP ``nn.Conv2d`` and
+    each consume the previous call's output."""
     chains, current = [], []
     for name, module, inp, out in calls:
         if (current and isinstance(module, FOLLOWERS) and inp is current[-1][3]
                 and name.rpartition('.')[0] == current[-1][0].rpartition('.')[0]):
             current.append((name, module, inp, out))
             continue
-        if current:
+        if len(current) > 1:  # a lone conv has nothing to fold or fuse
             chains.append(current)
         is_fp_conv = type(module) is nn.Conv2d and isinstance(inp, torch.Tensor)
         current = [(name, module, inp, out)] if is_fp_conv else []
-    if current:
+    if len(current) > 1:
         chains.append(current)
     return chains
 

@@ -251,6 +251,11 @@ def ceiling_report(goal, macs, best_fp_ms):
         print('MAC-rate ceiling: not measured (needs mmlean._ext on an AVX2 CPU)')
         return
     from mmlean.ops.mac_peak import peak_mac_rates
+    wider = _wider_int8_units()
+    if wider:
+        print(f'MAC-rate ceiling: not a bound on this CPU (it has {", ".join(wider)}, which the '
+              '256-bit loops of mmlean.ops.mac_peak do not use)')
+        return
     rates = peak_mac_rates()
     fp32 = rates['fp32_fma']
     int8 = max(rates['int8_u8s8'], rates['int8_exact'])
@@ -264,6 +269,17 @@ def ceiling_report(goal, macs, best_fp_ms):
           f'{macs / 1e9:.2f} GMAC at the int8 peak take >= {macs / int8 * 1e3:.1f} ms vs best '
           f'FP32 {best_fp_ms:.1f} ms -> int8 end to end <= {bound:.2f}x; goal {goal}x is '
           f'{verdict}')
+
+
+def _wider_int8_units():
+    """The CPU flags (Linux /proc/cpuinfo) of int8 units wider or more exact than AVX2's."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            flags = next((line.split(':', 1)[1].split() for line in f
+                          if line.startswith('flags')), [])
+    except OSError:
+        return ['unknown flags (no /proc/cpuinfo)']
+    return [f for f in ('avx512f', 'avx512_vnni', 'avx_vnni', 'amx_int8') if f in flags]
 
 
 def _tail_forms(forms, picked):
