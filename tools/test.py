@@ -33,7 +33,8 @@ def parse_args(argv=None):
 def build_cfg(args):
     import mmlean  # noqa: F401  (applies mmlean.compat)
     from mmlean.compat.checkpoint import safe_load
-    from mmlean.utils.config import ConfigError, check_dataset_paths, load_config
+    from mmlean.utils.config import ConfigError, load_config
+    from mmlean.utils.dataset_check import check_dataset_paths
 
     if not osp.isfile(args.checkpoint):
         raise ConfigError(f'checkpoint not found: {args.checkpoint}')
@@ -58,16 +59,28 @@ def main(argv=None):
     args = parse_args(argv)
     from mmlean.compat.checkpoint import CheckpointError, CheckpointSecurityError
     from mmlean.utils.config import ConfigError
+    from mmlean.utils.dataset_check import dataset_errors_in_one_line
     try:
         cfg = build_cfg(args)
+        with dataset_errors_in_one_line(cfg, args.config):
+            metrics, rank = run_test(cfg)
     except (ConfigError, CheckpointError, CheckpointSecurityError) as err:
         print(f'{osp.basename(sys.argv[0])}: error: {err}', file=sys.stderr)
         return 2
+    if args.out and rank == 0:
+        with open(args.out, 'w') as f:
+            json.dump({k: float(v) if hasattr(v, '__float__') else v
+                       for k, v in metrics.items()}, f, indent=2)
+    return 0
+
+
+def run_test(cfg):
+    """Build the runner of ``cfg`` and run its test loop; returns (metrics, rank)."""
+    from mmengine.hooks import Hook
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg
               else RUNNERS.build(cfg))
-    from mmengine.hooks import Hook
     captured = {}
 
     class _KeepMetrics(Hook):  # mmagic's MultiTestLoop.run() returns nothing
@@ -75,12 +88,7 @@ def main(argv=None):
             captured.update(metrics or {})
 
     runner.register_hook(_KeepMetrics(), priority='VERY_LOW')
-    metrics = runner.test() or captured
-    if args.out and runner.rank == 0:
-        with open(args.out, 'w') as f:
-            json.dump({k: float(v) if hasattr(v, '__float__') else v
-                       for k, v in metrics.items()}, f, indent=2)
-    return 0
+    return runner.test() or captured, runner.rank
 
 
 if __name__ == '__main__':

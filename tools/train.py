@@ -46,7 +46,8 @@ def build_cfg(args):
     import mmlean  # noqa: F401  (applies mmlean.compat)
     import mmlean.engine  # noqa: F401  (registers RNGStateHook)
     from mmlean.compat.checkpoint import latest_readable_checkpoint, safe_load
-    from mmlean.utils.config import ConfigError, check_dataset_paths, load_config
+    from mmlean.utils.config import ConfigError, load_config
+    from mmlean.utils.dataset_check import check_dataset_paths
 
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
@@ -86,8 +87,8 @@ def build_cfg(args):
         cfg.load_from = args.resume
     add_rng_state_hook(cfg)
     check_dataset_paths(cfg, args.config,
-                        ('train_dataloader',) if args.no_validate else
-                        ('train_dataloader', 'val_dataloader'))
+                        ('train_dataloader', 'train_cfg') if args.no_validate else
+                        ('train_dataloader', 'train_cfg', 'val_dataloader'))
     return cfg
 
 
@@ -110,9 +111,12 @@ def main(argv=None):
         cfg = build_cfg(args)
         from mmengine.registry import RUNNERS
         from mmengine.runner import Runner
-        runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg
-                  else RUNNERS.build(cfg))
-        runner.train()
+
+        from mmlean.utils.dataset_check import dataset_errors_in_one_line
+        with dataset_errors_in_one_line(cfg, args.config):
+            runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg
+                      else RUNNERS.build(cfg))
+            runner.train()
     except errors as err:
         print(f'{osp.basename(sys.argv[0])}: error: {err}', file=sys.stderr)
         return 2

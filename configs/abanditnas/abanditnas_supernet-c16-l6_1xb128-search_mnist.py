@@ -8,9 +8,11 @@ data_preprocessor = dict(_delete_=True, num_classes=10, mean=[0.0], std=[255.0])
 model = dict(
     architecture=dict(backbone=dict(in_channels=1, mean=[0.1307], std=[0.3081])),
     attack=dict(type='fgsm_rs', eps=eps, alpha=1.25 * eps))
-mnist = dict(type='MNIST', data_root='data/mnist', download=False, test_mode=False)
+data_root = 'data/mnist'
+mnist = dict(type='MNIST', data_root=data_root, download=False, test_mode=False)
 train_dataloader = dict(
     batch_size=128,
-    dataset=dict(mnist, _delete_=True, indices=30000, pipeline=[dict(type='PackInputs')]))
-train_cfg = dict(mutator_dataloader=dict(
-    dataset=dict(mnist, _delete_=True, indices=-30000, pipeline=[dict(type='PackInputs')])))
+    dataset=dict(dataset=dict(mnist, _delete_=True, pipeline=[dict(type='PackInputs')])))
+mutator_dataloader = dict(
+    dataset=dict(dataset=dict(mnist, _delete_=True, pipeline=[dict(type='PackInputs')])))
+train_cfg = dict(mutator_dataloader=mutator_dataloader)

@@ -33,14 +33,21 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 test_pipeline = [dict(type='PackInputs')]
-cifar = dict(type='CIFAR10', data_root='data/cifar10', split='train', download=False)
+# DARTS's split of the training set (SplitDataset): the first train_portion trains the
+# sampled paths, the rest rewards them; --cfg-options data_root=DIR / train_portion=P reach
+# every copy
+data_root = 'data/cifar10'
+train_portion = 0.5
+cifar = dict(type='CIFAR10', data_root=data_root, split='train', download=False)
 train_dataloader = dict(
     batch_size=96, num_workers=4,
-    dataset=dict(cifar, indices=25000, pipeline=train_pipeline),
+    dataset=dict(type='SplitDataset', train_portion=train_portion, part='train',
+                 dataset=dict(cifar, pipeline=train_pipeline)),
     sampler=dict(type='DefaultSampler', shuffle=True))
 mutator_dataloader = dict(
     batch_size=256, num_workers=4,
-    dataset=dict(cifar, indices=-25000, pipeline=test_pipeline),
+    dataset=dict(type='SplitDataset', train_portion=train_portion, part='val',
+                 dataset=dict(cifar, pipeline=test_pipeline)),
     sampler=dict(type='DefaultSampler', shuffle=False))
 
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=3e-4),

@@ -3,34 +3,26 @@
 # split of the CIFAR-10 training set, T = 3 rounds per reduction (35 * 3 = 105 paths), one
 # epoch of child and parent training per path (the paper), beta_P = 0.5 (not given in the
 # paper: see projects/cpnas/README.md).
-_base_ = ['./cpnas_xnor-w1a1_supernet-c16-l5_1xb64-search_digits.py']
+_base_ = [
+    './cpnas_xnor-w1a1_supernet-c16-l5_1xb64-search_digits.py',
+    '../_base_/datasets/cifar10_darts_search.py',
+]
 
-data_preprocessor = dict(num_classes=10, mean=[125.307, 122.950, 113.866],
-                         std=[62.993, 62.089, 66.705], to_rgb=False)
+# the data (every dataloader replaces the digits one: _delete_)
+data_root = _base_.search_data_root
+train_portion = _base_.search_train_portion
+train_dataloader = dict(_base_.search_train_dataloader, _delete_=True)
+mutator_dataloader = dict(_base_.search_mutator_dataloader, _delete_=True)
+eval_dataloader = dict(_base_.search_eval_dataloader, _delete_=True)
+
+data_preprocessor = _base_.search_preprocessor
 model = dict(
     architecture=dict(data_preprocessor=data_preprocessor,
                       backbone=dict(num_layers=8, out_indices=(7, ))),
     mutator=dict(scorer=dict(rounds=3)))
-
-cifar = dict(type='CIFAR10', data_root='data/cifar10', split='train', download=False)
-train_pipeline = [
-    dict(type='RandomCrop', crop_size=32, padding=4),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [dict(type='PackInputs')]
-train_dataloader = dict(
-    _delete_=True, batch_size=256, num_workers=4,
-    dataset=dict(cifar, indices=25000, pipeline=train_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=True))
-mutator_dataloader = dict(
-    batch_size=256, num_workers=4,
-    dataset=dict(cifar, indices=-25000, pipeline=test_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=True))
 train_cfg = dict(
     mutator_dataloader=mutator_dataloader,
-    eval_dataloader=dict(mutator_dataloader, batch_size=512,
-                         sampler=dict(type='DefaultSampler', shuffle=False)),
+    eval_dataloader=eval_dataloader,
     sample_train_iters=None, sample_train_epochs=1, calibrate_sample_num=2048)
 num_steps = 105
 param_scheduler = dict(

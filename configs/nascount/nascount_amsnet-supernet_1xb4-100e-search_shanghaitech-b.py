@@ -1,42 +1,17 @@
-# NAS-Count search of AMSNet + SPPLoss pooling on ShanghaiTech Part B, first-order DARTS
-# (mmrazor Darts; NAS-Count, Hu et al., ECCV 2020, arXiv 2003.00217: "searched end-to-end
-# with differentiable NAS"). The training split is halved (DARTS): the first half trains the
-# weights, the second the architecture parameters (cells, macro routes, SPPLoss pooling).
-# Unverified (the paper's Sec. 4 was not checked), our choices: the search space
-# (_base_/amsnet_supernet*.py), 100 epochs, batch 4, Adam 1e-4 for the weights and
-# DARTS's Adam 3e-4 (betas 0.5, 0.999, wd 1e-3) for the architecture.
-# ExportSubnetHook writes work_dir/fix_subnet.yaml for the retraining config.
-_base_ = [
-    './_base_/amsnet_supernet_c32.py', './_base_/shanghaitech-b.py',
-    './_base_/counting_runtime.py'
-]
+# NAS-Count search of AMSNet + SPPLoss pooling on ShanghaiTech Part B: the search of
+# _base_/amsnet_darts_search_c32.py on this dataset (_base_/shanghaitech-b.py).
+_base_ = ['./_base_/amsnet_darts_search_c32.py', './_base_/shanghaitech-b.py']
 
-model = dict(
-    type='mmrazor.Darts',
-    architecture=dict(_base_.supernet),
-    mutator=dict(type='mmrazor.NasMutator'),
-    unroll=False)
-train_dataloader = dict(dataset=dict(indices=list(range(_base_.num_train // 2))))
+# DARTS's split of the training set: the first train_portion trains the weights, the rest
+# the architecture (--cfg-options data_root=DIR / train_portion=P reach every copy)
+train_portion = 0.5
+train_dataloader = dict(dataset=dict(
+    _delete_=True, type='SplitDataset', train_portion=train_portion, part='train',
+    dataset=_base_.train_dataloader.dataset))
 mutator_dataloader = dict(
     batch_size=4,
     num_workers=4,
-    dataset=dict(_base_.train_dataloader.dataset,
-                 indices=list(range(_base_.num_train // 2, _base_.num_train))),
+    dataset=dict(type='SplitDataset', train_portion=train_portion, part='val',
+                 dataset=_base_.train_dataloader.dataset),
     sampler=dict(type='DefaultSampler', shuffle=True))
-max_epochs = 100
-optim_wrapper = dict(
-    constructor='mmrazor.SeparateOptimWrapperConstructor',
-    architecture=dict(optimizer=dict(type='Adam', lr=1e-4, weight_decay=1e-4),
-                      clip_grad=dict(max_norm=5, norm_type=2)),
-    mutator=dict(optimizer=dict(type='Adam', lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)))
-param_scheduler = dict(
-    architecture=dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-6, by_epoch=True,
-                      begin=0, end=max_epochs),
-    mutator=dict(type='ConstantLR', factor=1.0, by_epoch=True, begin=0, end=max_epochs))
-train_cfg = dict(type='mmrazor.DartsEpochBasedTrainLoop', mutator_dataloader=mutator_dataloader,
-                 max_epochs=max_epochs, val_interval=10)
-val_cfg = dict()
-test_cfg = dict()
-custom_hooks = [dict(type='ExportSubnetHook', interval=10)]
-# distributed runs: DDP that runs the first-order DARTS step and keeps the state-dict keys
-model_wrapper_cfg = dict(type='FirstOrderDartsDDP', find_unused_parameters=True)
+train_cfg = dict(mutator_dataloader=mutator_dataloader)

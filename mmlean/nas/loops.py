@@ -31,7 +31,6 @@ from mmengine.evaluator import Evaluator
 from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 from mmrazor.engine.runner.darts_loop import EpochMultiLoader
-from mmrazor.engine.runner.utils import CalibrateBNMixin
 from mmrazor.registry import LOOPS
 from torch.utils.data import DataLoader
 
@@ -62,19 +61,8 @@ def _set_epoch(loader: DataLoader, epoch: int) -> None:
             obj.set_epoch(epoch)
 
 
-class _WithDevice:
-    """A model seen with a ``device`` attribute (what mmrazor's BN calibration reads)."""
-
-    def __init__(self, model):
-        self._model = model
-        self.device = next(model.parameters()).device
-
-    def __getattr__(self, name):
-        return getattr(self._model, name)
-
-
 @LOOPS.register_module()
-class SampleReduceSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
+class SampleReduceSearchLoop(EpochBasedTrainLoop):
     """Warm-up, then sample-evaluate-reduce rounds, then export (see the module docstring).
 
     Args:
@@ -250,14 +238,8 @@ class SampleReduceSearchLoop(EpochBasedTrainLoop, CalibrateBNMixin):
         return float(metrics[self.reward_key]) * self.reward_scale
 
     def _calibrate(self, model) -> None:
-        saved = self.runner.model
-        # CalibrateBNMixin reads runner.model, and its .device under DDP (a bare model
-        # such as CP-NAS's parent has none)
-        self.runner.model = model if hasattr(model, 'device') else _WithDevice(model)
-        try:
-            self.calibrate_bn_statistics(self.dataloader, self.calibrate_sample_num)
-        finally:
-            self.runner.model = saved
+        from .bn_calibration import recalibrate_bn
+        recalibrate_bn(model, self.dataloader, self.calibrate_sample_num)
 
     # --- results -----------------------------------------------------------------
     def _export(self) -> None:

@@ -1,9 +1,9 @@
 """Load and validate configs at the boundary, with one clear line per error.
 
 Used by tools/train.py and tools/test.py: a missing config, a failing
-``custom_imports``, a ``--cfg-options`` key that does not exist (a typo) or a
-dataset path that does not exist is reported naming the file, the field and
-what was expected, instead of failing deep inside a run.
+``custom_imports`` or a ``--cfg-options`` key that does not exist (a typo) is
+reported naming the file, the field and what was expected, instead of failing
+deep inside a run (datasets: :mod:`mmlean.utils.dataset_check`).
 """
 import difflib
 import importlib
@@ -16,33 +16,6 @@ from mmengine.config import Config
 
 class ConfigError(ValueError):
     """A config (or an option given for it) is unusable; the message says why."""
-
-
-# What each dataset type expects on disk (shown when a path is missing).
-DATASET_FORMATS = {
-    'CIFAR10': 'the CIFAR-10 python version: <data_root>/cifar-10-batches-py/'
-               '{data_batch_1..5, test_batch, batches.meta} (the folder that '
-               'cifar-10-python.tar.gz unpacks to)',
-    'CIFAR100': 'the CIFAR-100 python version: <data_root>/cifar-100-python/'
-                '{train, test, meta}',
-    'ImageNet': 'ImageNet folders: <data_root>/train/<wnid>/*.JPEG and '
-                '<data_root>/val/<wnid>/*.JPEG (or meta/{train,val}.txt '
-                'annotation lists)',
-    'CocoDataset': 'COCO: an instances json (ann_file) and the images under '
-                   'data_prefix.img',
-    'VOCDataset': 'VOC: <data_root>/VOC2007/{Annotations,ImageSets/Main,'
-                  'JPEGImages}',
-    'BasicImageDataset': 'image folders for super-resolution: '
-                         '<data_root>/<data_prefix.gt> with the ground-truth '
-                         'images and <data_root>/<data_prefix.img> with the '
-                         'low-resolution ones (same file names)',
-    'TinyPersonDataset': 'TinyPerson: the annotation json '
-                         '(tiny_set_train.json / tiny_set_test.json or the '
-                         'cut *_640_512 jsons) and the images under '
-                         'data_prefix.img',
-}
-
-_CIFAR_FOLDERS = {'CIFAR10': 'cifar-10-batches-py', 'CIFAR100': 'cifar-100-python'}
 
 
 def load_config(path: str, cfg_options: Optional[Dict[str, Any]] = None) -> Config:
@@ -64,8 +37,110 @@ def load_config(path: str, cfg_options: Optional[Dict[str, Any]] = None) -> Conf
     if cfg_options:
         for key in cfg_options:
             _check_option_key(cfg, key, path)
-        cfg.merge_from_dict(cfg_options)
+        cfg.merge_from_dict(propagate_variable_options(cfg, cfg_options))
     return cfg
+
+
+# where the class of a config part (its ``type``) is looked up
+_TYPE_REGISTRIES = ('LOOPS', 'HOOKS', 'DATASETS', 'TRANSFORMS', 'MODELS', 'OPTIMIZERS',
+                    'PARAM_SCHEDULERS', 'METRICS', 'DATA_SAMPLERS', 'OPTIM_WRAPPERS')
+
+
+def _type_accepts(node: Any, arg: str, default_scope: Optional[str]) -> bool:
+    """Whether the class named by ``node['type']`` takes a keyword argument ``arg``."""
+    import inspect
+
+    import mmengine.registry as registries
+    name = node.get('type') if isinstance(node, dict) else None
+    if not isinstance(name, str):
+        return False
+    names = [name] if '.' in name or not default_scope else [f'{default_scope}.{name}', name]
+    for registry_name in _TYPE_REGISTRIES:
+        registry = getattr(registries, registry_name)
+        for candidate in names:
+            try:
+                cls = registry.get(candidate)
+            except Exception:  # an unknown scope prefix
+                cls = None
+            if cls is None:
+                continue
+            try:
+                params = inspect.signature(cls).parameters
+            except (TypeError, ValueError):
+                return False
+            return arg in params
+    return False
+
+
+def _walk(node: Any, path: Tuple = ()) -> Iterator[Tuple[Tuple, Any]]:
+    """Yield ``(path, value)`` for every value nested in dicts and lists."""
+    items = (node.items() if isinstance(node, dict) else
+             enumerate(node) if isinstance(node, (list, tuple)) else ())
+    for key, value in items:
+        yield path + (key, ), value
+        yield from _walk(value, path + (key, ))
+
+
+def _get(node: Any, parts) -> Any:
+    for part in parts:
+        node = node[int(part)] if isinstance(node, (list, tuple)) else node[part]
+    return node
+
+
+def _is_path(value: Any) -> bool:
+    return isinstance(value, str) and '/' in value and '://' not in value
+
+
+def _under(value: Any, root: str) -> bool:
+    if not isinstance(value, str):
+        return False
+    return value == root or value.startswith(root if root.endswith('/') else root + '/')
+
+
+def propagate_variable_options(cfg: Config, options: Dict[str, Any]) -> Dict[str, Any]:
+    """Make an override of a config *variable* reach the places the config copied it to.
+
+    A Python config is evaluated once: ``data_root = 'data/cifar10'`` is copied into
+    every dataset that uses it, and ``train_cfg = dict(mutator_dataloader=
+    mutator_dataloader)`` copies a dataloader. mmengine's ``--cfg-options`` then only
+    changes the top-level name, and the run silently keeps the copies. Here an option
+    whose top-level key is such a variable also goes to its copies:
+
+    * a path (a string with ``/``, e.g. ``data_root=DIR``): every string in the config
+      equal to the old path or under it (``old/...``) has that prefix replaced, so the
+      datasets, their annotation files and the evaluators' ``ann_file`` all move;
+    * anything else (``mutator_dataloader.dataset.indices=...``, ``train_portion=0.3``):
+      every field *of the same name* that held an equal value gets the same override.
+
+    Returns the options extended by the copies' keys (the user's own keys win).
+    """
+    data = cfg._cfg_dict if hasattr(cfg, '_cfg_dict') else cfg
+    extra: Dict[str, Any] = {}
+    for key, value in options.items():
+        parts = key.split('.')
+        top = parts[0]
+        if top not in data:
+            continue
+        old = data[top]
+        for path, found in _walk(data):
+            if path[0] == top:  # the variable itself: the user's option sets it
+                continue
+            dotted = '.'.join(str(p) for p in path)
+            if len(parts) == 1 and _is_path(old) and _under(found, old):
+                if not isinstance(value, str):
+                    continue
+                extra[dotted] = value + found[len(old):] if found != old else value
+            elif path[-1] == top and found == old:
+                extra['.'.join([dotted] + parts[1:])] = value
+    for key in list(extra):
+        if key in options or any(key.startswith(k + '.') for k in options):
+            del extra[key]
+    if extra:
+        from mmengine.logging import print_log
+        print_log('--cfg-options also set, where the config copied the variable: ' +
+                  ', '.join(f'{k}={v!r}' for k, v in sorted(extra.items())),
+                  logger='current', level=logging.INFO)
+    return {**extra, **options}
 
 
 def import_custom_modules(cfg: Config, path: str = '<config>') -> None:
@@ -107,76 +182,11 @@ def _check_option_key(cfg: Config, key: str, path: str) -> None:
                               f'{type(node).__name__}, not a dict (config {path})')
         if part not in node:
             close = difflib.get_close_matches(part, [str(k) for k in node], n=3)
+            if is_leaf and close and _type_accepts(node, part, cfg.get('default_scope')):
+                return  # a real argument of the part's class that the config leaves default
             if not is_leaf or close:
                 hint = f'; did you mean {", ".join(close)}?' if close else ''
                 raise ConfigError(f'--cfg-options {key}: {where} has no key '
                                   f'{part!r}{hint} (config {path})')
             return  # a new leaf with no similar existing key: allowed
         node = node[part]
-
-
-def _dataset_cfgs(cfg: Config) -> Iterator[Tuple[str, dict]]:
-    """Yield (field, dataset cfg) for every dataset in the dataloaders."""
-
-    def walk(field, ds):
-        if not isinstance(ds, dict):
-            return
-        if 'dataset' in ds and isinstance(ds['dataset'], dict):
-            yield from walk(f'{field}.dataset', ds['dataset'])
-        if 'datasets' in ds and isinstance(ds['datasets'], (list, tuple)):
-            for i, sub in enumerate(ds['datasets']):
-                yield from walk(f'{field}.datasets.{i}', sub)
-        if 'dataset' not in ds and 'datasets' not in ds:
-            yield field, ds
-
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader_cfg = cfg.get(loader)
-        if isinstance(loader_cfg, dict) and isinstance(loader_cfg.get('dataset'), dict):
-            yield from walk(f'{loader}.dataset', loader_cfg['dataset'])
-
-
-def _missing(path: str) -> bool:
-    return bool(path) and '://' not in path and not osp.exists(path)
-
-
-def check_dataset_paths(cfg: Config, config_path: str = '<config>',
-                        loaders: Tuple[str, ...] = ('train_dataloader',
-                                                    'val_dataloader',
-                                                    'test_dataloader')) -> None:
-    """Fail early, naming the field, the path and the expected format, when a
-    dataset's ``data_root``, ``ann_file`` or image folders do not exist.
-
-    Raises:
-        ConfigError: a path is missing.
-    """
-    for field, ds in _dataset_cfgs(cfg):
-        if not field.startswith(loaders):
-            continue
-        ds_type = str(ds.get('type', '?')).split('.')[-1]
-        fmt = DATASET_FORMATS.get(ds_type, f'the files of a {ds_type} dataset')
-        data_root = ds.get('data_root') or ''
-
-        def fail(key, path):
-            raise ConfigError(
-                f'{config_path}: {field}.{key} = {path!r} does not exist. '
-                f'{ds_type} expects {fmt}.')
-
-        if _missing(data_root):
-            fail('data_root', data_root)
-        if ds_type in _CIFAR_FOLDERS:
-            folder = osp.join(data_root, _CIFAR_FOLDERS[ds_type])
-            if _missing(folder):
-                fail('data_root', folder)
-        ann_file = ds.get('ann_file') or ''
-        if isinstance(ann_file, str) and ann_file:
-            full = ann_file if osp.isabs(ann_file) else osp.join(data_root, ann_file)
-            if _missing(full):
-                fail('ann_file', full)
-        prefix = ds.get('data_prefix')
-        prefixes = prefix.items() if isinstance(prefix, dict) else (
-            [('', prefix)] if isinstance(prefix, str) else [])
-        for name, sub in prefixes:
-            if isinstance(sub, str) and sub:
-                full = sub if osp.isabs(sub) else osp.join(data_root, sub)
-                if _missing(full):
-                    fail('data_prefix' + (f'.{name}' if name else ''), full)

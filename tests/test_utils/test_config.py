@@ -2,7 +2,8 @@
 import pytest
 from mmengine.config import Config
 
-from mmlean.utils.config import ConfigError, check_dataset_paths, load_config
+from mmlean.utils.config import ConfigError, load_config
+from mmlean.utils.dataset_check import check_dataset_paths
 
 
 def write(tmp_path, name, text):

@@ -52,7 +52,8 @@ def main(argv=None):
     args = parse_args(argv)
 
     import mmlean  # noqa: F401
-    from mmlean.utils.config import ConfigError, check_dataset_paths, load_config
+    from mmlean.utils.config import ConfigError, load_config
+    from mmlean.utils.dataset_check import check_dataset_paths
     loader_key = f'{args.split}_dataloader'
     try:
         cfg = load_config(args.config)

@@ -24,6 +24,8 @@ import json
 import os.path as osp
 import sys
 
+from mmengine.config import DictAction
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -35,6 +37,9 @@ def parse_args(argv=None):
     parser.add_argument('--deploy', choices=('eager', 'jit', 'fused'),
                         help='also build, check and time this deploy form of the pruned model')
     parser.add_argument('--deploy-out', help='with --deploy jit: save the TorchScript module here')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys (see tools/train.py), e.g. '
+                        'test_dataloader.num_workers=0')
     return parser.parse_args(argv)
 
 
@@ -83,7 +88,7 @@ def main(argv=None):
     try:
         if not osp.isfile(args.checkpoint):
             raise ConfigError(f'checkpoint not found: {args.checkpoint}')
-        cfg = load_config(args.config)
+        cfg = load_config(args.config, args.cfg_options)
         if cfg.model.get('type') != 'HRank':
             raise ConfigError(f'{args.config}: model.type is {cfg.model.get("type")!r}, '
                               "expected 'HRank'")
