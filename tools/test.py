@@ -64,7 +64,9 @@ def main(argv=None):
         cfg = build_cfg(args)
         with dataset_errors_in_one_line(cfg, args.config):
             metrics, rank = run_test(cfg)
-    except (ConfigError, CheckpointError, CheckpointSecurityError) as err:
+    except (ConfigError, CheckpointError, CheckpointSecurityError, FileNotFoundError) as err:
+        if os.environ.get('MMLEAN_TRACEBACK'):
+            raise
         print(f'{osp.basename(sys.argv[0])}: error: {err}', file=sys.stderr)
         return 2
     if args.out and rank == 0:

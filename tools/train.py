@@ -106,7 +106,9 @@ def main(argv=None):
     args = parse_args(argv)
     from mmlean.compat.checkpoint import CheckpointError, CheckpointSecurityError
     from mmlean.utils.config import ConfigError
-    errors = (ConfigError, CheckpointError, CheckpointSecurityError)
+    # a user's mistake (a file that is not there, a bad config or checkpoint) is one line;
+    # MMLEAN_TRACEBACK=1 shows the traceback
+    errors = (ConfigError, CheckpointError, CheckpointSecurityError, FileNotFoundError)
     try:
         cfg = build_cfg(args)
         from mmengine.registry import RUNNERS
@@ -118,6 +120,8 @@ def main(argv=None):
                       else RUNNERS.build(cfg))
             runner.train()
     except errors as err:
+        if os.environ.get('MMLEAN_TRACEBACK'):
+            raise
         print(f'{osp.basename(sys.argv[0])}: error: {err}', file=sys.stderr)
         return 2
     return 0

@@ -9,7 +9,7 @@ _base_ = [
 ]
 custom_imports = dict(imports=['mmlean.projects.cogd'], allow_failed_imports=False)
 
-pretrained = 'work_dirs/resnet56_cifar10/epoch_300.pth'
+pretrained = 'work_dirs/resnet56_1xb128-300e_cifar10/epoch_300.pth'
 model = dict(
     _scope_='mmrazor', type='SoftMaskPruning',
     architecture=dict(

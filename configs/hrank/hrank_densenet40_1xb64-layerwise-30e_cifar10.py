@@ -3,7 +3,7 @@
 # layer's BN-ReLU (HRank's rule); the concatenations are followed by
 # torch-pruning. 39 layers (the 0.0-rate ones prune nothing), 30 epochs each.
 _base_ = ['./hrank_resnet56_1xb128-layerwise-30e_cifar10.py']
-pretrained = 'work_dirs/densenet40_1xb64-300e_cifar10/best.pth'
+pretrained = 'work_dirs/densenet40_1xb64-300e_cifar10/epoch_300.pth'  # the baseline config's last checkpoint
 train_dataloader = dict(batch_size=64)
 model = dict(
     architecture=dict(

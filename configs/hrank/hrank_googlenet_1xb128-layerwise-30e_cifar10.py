@@ -3,7 +3,7 @@
 # masks (1x1, 3x3, both "5x5" 3x3 convs, pool conv; one rate per module),
 # 46 layers, 30 epochs each.
 _base_ = ['./hrank_resnet56_1xb128-layerwise-30e_cifar10.py']
-pretrained = 'work_dirs/googlenet_1xb128-300e_cifar10/best.pth'
+pretrained = 'work_dirs/googlenet_1xb128-300e_cifar10/epoch_300.pth'  # the baseline config's last checkpoint
 model = dict(
     architecture=dict(
         backbone=dict(_delete_=True, type='CIFARGoogLeNet'),

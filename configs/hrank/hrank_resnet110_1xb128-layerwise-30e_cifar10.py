@@ -2,7 +2,7 @@
 # 148.70M), 1.04M params, 94.23%); 54 block-internal conv1 layers removed
 # physically, layer by layer, 30 epochs each.
 _base_ = ['./hrank_resnet56_1xb128-layerwise-30e_cifar10.py']
-pretrained = 'work_dirs/resnet110_1xb128-300e_cifar10/best.pth'
+pretrained = 'work_dirs/resnet110_1xb128-300e_cifar10/epoch_300.pth'  # the baseline config's last checkpoint
 model = dict(
     architecture=dict(backbone=dict(depth=110),
                       init_cfg=dict(type='Pretrained', checkpoint=pretrained)),

@@ -14,7 +14,7 @@ _base_ = [
 ]
 custom_imports = dict(imports=['mmlean.projects.hrank'], allow_failed_imports=False)
 
-pretrained = 'work_dirs/resnet56_1xb128-300e_cifar10/best.pth'
+pretrained = 'work_dirs/resnet56_1xb128-300e_cifar10/epoch_300.pth'  # the baseline config's last checkpoint
 compress_rate = ('[0.1]+[0.60]*35+[0.0]*2+[0.6]*6+[0.4]*3+[0.1]+[0.4]+[0.1]+[0.4]+[0.1]'
                  '+[0.4]+[0.1]+[0.4]')
 architecture = dict(

@@ -2,7 +2,7 @@
 # params, 92.34%); the 13th conv is never pruned (as in HRank), so 12 layers,
 # 30 epochs each.
 _base_ = ['./hrank_resnet56_1xb128-layerwise-30e_cifar10.py']
-pretrained = 'work_dirs/vgg16_1xb128-300e_cifar10/best.pth'
+pretrained = 'work_dirs/vgg16_1xb128-300e_cifar10/epoch_300.pth'  # the baseline config's last checkpoint
 model = dict(
     architecture=dict(
         backbone=dict(_delete_=True, type='CIFARVGG'),

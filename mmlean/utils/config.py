@@ -72,6 +72,11 @@ def _type_accepts(node: Any, arg: str, default_scope: Optional[str]) -> bool:
     return False
 
 
+# top-level strings the runner reads itself: never propagated to equal strings elsewhere
+_RUNNER_STRINGS = ('default_scope', 'work_dir', 'experiment_name', 'launcher', 'log_level',
+                   'load_from', 'resume', 'runner_type')
+
+
 def _walk(node: Any, path: Tuple = ()) -> Iterator[Tuple[Tuple, Any]]:
     """Yield ``(path, value)`` for every value nested in dicts and lists."""
     items = (node.items() if isinstance(node, dict) else
@@ -101,35 +106,40 @@ def propagate_variable_options(cfg: Config, options: Dict[str, Any]) -> Dict[str
     """Make an override of a config *variable* reach the places the config copied it to.
 
     A Python config is evaluated once: ``data_root = 'data/cifar10'`` is copied into
-    every dataset that uses it, and ``train_cfg = dict(mutator_dataloader=
-    mutator_dataloader)`` copies a dataloader. mmengine's ``--cfg-options`` then only
-    changes the top-level name, and the run silently keeps the copies. Here an option
-    whose top-level key is such a variable also goes to its copies:
+    every dataset that uses it, ``pretrained = '...'`` into an ``init_cfg``, and
+    ``train_cfg = dict(mutator_dataloader=mutator_dataloader)`` copies a dataloader.
+    mmengine's ``--cfg-options`` then only changes the top-level name, and the run
+    silently keeps the copies. Here an option whose top-level key is such a variable
+    also goes to its copies:
 
-    * a path (a string with ``/``, e.g. ``data_root=DIR``): every string in the config
-      equal to the old path or under it (``old/...``) has that prefix replaced, so the
-      datasets, their annotation files and the evaluators' ``ann_file`` all move;
+    * a string (``data_root=DIR``, ``pretrained=FILE``): every string in the config equal
+      to the old value is replaced, and, when the old value is a path, every string under
+      it (``old/...``) has that prefix replaced, so datasets, their annotation files and
+      the evaluators' ``ann_file`` all move;
     * anything else (``mutator_dataloader.dataset.indices=...``, ``train_portion=0.3``):
       every field *of the same name* that held an equal value gets the same override.
 
-    Returns the options extended by the copies' keys (the user's own keys win).
+    Keys the runner reads itself (``default_scope``, ``work_dir``, ``load_from``, ...) are
+    not propagated. Returns the options extended by the copies' keys (the user's own keys
+    win).
     """
     data = cfg._cfg_dict if hasattr(cfg, '_cfg_dict') else cfg
     extra: Dict[str, Any] = {}
     for key, value in options.items():
         parts = key.split('.')
         top = parts[0]
-        if top not in data:
+        if top not in data or top in _RUNNER_STRINGS:
             continue
         old = data[top]
         for path, found in _walk(data):
             if path[0] == top:  # the variable itself: the user's option sets it
                 continue
             dotted = '.'.join(str(p) for p in path)
-            if len(parts) == 1 and _is_path(old) and _under(found, old):
-                if not isinstance(value, str):
-                    continue
-                extra[dotted] = value + found[len(old):] if found != old else value
+            if len(parts) == 1 and isinstance(old, str) and old and isinstance(found, str):
+                if found == old:
+                    extra[dotted] = value
+                elif _is_path(old) and _under(found, old) and isinstance(value, str):
+                    extra[dotted] = value + found[len(old):]
             elif path[-1] == top and found == old:
                 extra['.'.join([dotted] + parts[1:])] = value
     for key in list(extra):

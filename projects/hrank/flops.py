@@ -37,6 +37,9 @@ def conv_linear_complexity(model: nn.Module, input_shape: Tuple[int, int, int]):
             backend='pytorch', backend_specific_config={'count_functional': False})
     finally:
         model.train(was_training)
+    if macs is None:  # ptflops reports the exception and returns None
+        raise RuntimeError(f'{type(model).__name__}: cannot count MACs on an input of shape '
+                           f'{tuple(input_shape)} (its forward on a bare tensor failed)')
     params = sum(p.numel() for p in model.parameters())
     return int(macs), int(params)
 

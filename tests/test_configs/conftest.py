@@ -8,6 +8,7 @@ root, so each config reads its own ``data_root`` (``data/cifar10``, ``data/DIV2K
 as it would in a user's checkout.
 """
 import contextlib
+import glob
 import importlib.util
 import inspect
 import io
@@ -122,3 +123,183 @@ def _tee_stderr(buffer):
 @pytest.fixture(scope='session')
 def tools(mini_root, no_md5_check):
     return ToolRunner(mini_root)
+
+
+def config_path(rel):
+    """Absolute path of ``configs/<rel>``."""
+    return osp.join(REPO, 'configs', rel)
+
+
+# The only changes a config gets for the CPU (stated by the tests): training batch 2, no
+# worker processes, and a short schedule: 2 iterations (an epoch of 4 training images), or,
+# for the searches, one warm-up epoch, one sampling round, one iteration per path.
+SEARCH_LOOP_OPTIONS = {
+    'train_cfg.warmup_epochs': 1, 'train_cfg.arch_start': 0, 'train_cfg.epochs_between': 0,
+    'train_cfg.sample_train_iters': 1, 'train_cfg.calibrate_sample_num': 4,
+    'train_cfg.eval_max_iters': 1, 'model.mutator.scorer.rounds': 1,
+}
+
+
+def cpu_options(cfg, train=True):
+    """``--cfg-options`` that make a config's run fit the CPU and the mini data."""
+    from mmlean.utils.dataset_check import dataloader_cfgs
+    options = {}
+    for field, loader in dataloader_cfgs(cfg):
+        is_train = field == 'train_dataloader' or field.startswith('train_cfg.')
+        if is_train != train and not (train and field.startswith('val_dataloader')):
+            continue
+        if is_train:
+            options[f'{field}.batch_size'] = 2
+        options[f'{field}.num_workers'] = 0
+        if 'persistent_workers' in loader:
+            options[f'{field}.persistent_workers'] = False
+    if not train:
+        return options
+    loop = cfg.get('train_cfg') or {}
+    loop_type = str(loop.get('type', '')).split('.')[-1]
+    if loop_type == 'SampleReduceSearchLoop':
+        options.update(SEARCH_LOOP_OPTIONS)
+    elif 'max_iters' in loop:
+        options.update({'train_cfg.max_iters': 2, 'train_cfg.val_interval': 2})
+    elif 'max_epochs' in loop:
+        options['train_cfg.max_epochs'] = 1
+        if 'val_interval' in loop:
+            options['train_cfg.val_interval'] = 1
+        dataset = cfg.train_dataloader.dataset
+        if 'dataset' not in dataset and 'datasets' not in dataset:
+            options['train_dataloader.dataset.indices'] = 4  # 2 iterations at batch 2
+    return options
+
+
+def _argv_options(options):
+    return ['--cfg-options', *(f'{k}={v}' for k, v in options.items())] if options else []
+
+
+class Run:
+    """A finished ``tools/train.py`` run: its config, work dir and last checkpoint."""
+
+    def __init__(self, config, work_dir, checkpoint, cfg):
+        self.config, self.work_dir, self.checkpoint, self.cfg = config, work_dir, checkpoint, cfg
+
+    def log(self):
+        logs = sorted(glob.glob(osp.join(self.work_dir, '*', '*.log')))
+        with open(logs[-1]) as f:
+            return f.read()
+
+
+class ConfigRuns:
+    """The README's commands on the configs, against the mini data: ``train`` (memoized:
+    a run that another test builds on is trained once), ``test`` and export tools."""
+
+    def __init__(self, tools, root):
+        self.tools, self.root = tools, str(root)
+        self._runs = {}
+
+    cpu_options = staticmethod(cpu_options)
+
+    def load(self, config, options=None):
+        from mmlean.utils.config import load_config
+        return load_config(config_path(config), options)
+
+    def train(self, config, extra=None, name=None) -> Run:
+        """``tools/train.py`` on ``configs/<config>`` with the CPU options and ``extra``
+        (options a test states, e.g. the checkpoint a pruning config starts from)."""
+        key = (config, tuple(sorted((extra or {}).items())))
+        if key in self._runs:
+            return self._runs[key]
+        options = cpu_options(self.load(config))
+        options.update(extra or {})
+        work_dir = osp.join(self.root, 'work_dirs',
+                            name or osp.splitext(osp.basename(config))[0])
+        self.tools.ok('train.py', config_path(config), '--work-dir', work_dir,
+                      *_argv_options(options))
+        with open(osp.join(work_dir, 'last_checkpoint')) as f:
+            checkpoint = f.read().strip()
+        assert osp.isfile(checkpoint), checkpoint
+        run = Run(config, work_dir, checkpoint, self.load(config, options))
+        if run.cfg.get('val_dataloader') and run.cfg.get('val_cfg') is not None:
+            assert '(val)' in run.log(), f'{config}: no validation ran during training'
+        self._runs[key] = run
+        return run
+
+    def test(self, run, extra=None) -> dict:
+        """``tools/test.py`` on the run's checkpoint; returns the metrics."""
+        options = cpu_options(run.cfg, train=False)
+        options.update(extra or {})
+        out = osp.join(run.work_dir, 'test_metrics.json')
+        self.tools.ok('test.py', config_path(run.config), run.checkpoint, '--work-dir',
+                      osp.join(run.work_dir, 'test'), '--out', out, *_argv_options(options))
+        with open(out) as f:
+            metrics = json.load(f)
+        assert metrics, f'{run.config}: tools/test.py gave no metrics'
+        return metrics
+
+    def test_options(self, run):
+        return _argv_options(cpu_options(run.cfg, train=False))
+
+
+@pytest.fixture(scope='session')
+def config_runs(tools, mini_root):
+    return ConfigRuns(tools, mini_root)
+
+
+@pytest.fixture(scope='session')
+def config_file():
+    return config_path
+
+
+def _pretrained_state(name):
+    """Random weights with the keys of the released file ``name`` points at."""
+    if name == 'torchvision://resnet50':
+        import torchvision
+        return torchvision.models.resnet50().state_dict()
+    if name == 'open-mmlab://detectron/resnet50_caffe':
+        from mmdet.models.backbones import ResNet
+        return ResNet(depth=50, style='caffe').state_dict()
+    if name == 'open-mmlab://vgg16_caffe':
+        from mmdet.models.backbones import SSDVGG
+        return SSDVGG(depth=16, with_last_pool=False, ceil_mode=True,
+                      out_indices=(3, 4), out_feature_indices=(22, 34)).state_dict()
+    if name.startswith('https://download.openmmlab.com/mmclassification/v0/resnet/resnet50'):
+        from mmengine.registry import DefaultScope
+        from mmpretrain.models import ImageClassifier
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            model = ImageClassifier(backbone=dict(type='ResNet', depth=50),
+                                    neck=dict(type='GlobalAveragePooling'),
+                                    head=dict(type='LinearClsHead', num_classes=1000,
+                                              in_channels=2048))
+        return {'meta': {}, 'state_dict': model.state_dict()}
+    raise KeyError(f'no stand-in for the pretrained weights {name}')
+
+
+def _download_url(name):
+    from mmengine.runner.checkpoint import get_external_models, get_torchvision_models
+    if name.startswith('torchvision://'):
+        return get_torchvision_models()[name[len('torchvision://'):]]
+    if name.startswith('open-mmlab://'):
+        return get_external_models()[name[len('open-mmlab://'):]]
+    return name
+
+
+@pytest.fixture(scope='session')
+def pretrained_cache(mini_root):
+    """``ensure(name)``: the file a download of the pretrained weights ``name``
+    (``torchvision://...``, ``open-mmlab://...`` or a URL) leaves in torch's hub cache
+    (``$TORCH_HOME/hub/checkpoints/<file>``), holding random values under the released
+    file's keys. No machine here reaches the internet; with the file cached, a config's
+    ``init_cfg`` loads it as it would after a first download."""
+    import torch
+    home = osp.join(str(mini_root), 'torch_home')
+    patcher = pytest.MonkeyPatch()
+    patcher.setenv('TORCH_HOME', home)
+
+    def ensure(name):
+        path = osp.join(home, 'hub', 'checkpoints', osp.basename(_download_url(name)))
+        if not osp.isfile(path):
+            os.makedirs(osp.dirname(path), exist_ok=True)
+            torch.manual_seed(0)
+            torch.save(_pretrained_state(name), path)
+        return path
+
+    yield ensure
+    patcher.undo()

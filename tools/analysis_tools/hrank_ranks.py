@@ -1,7 +1,7 @@
 """Compute HRank's average feature-map ranks for a model and plot them.
 
     python tools/analysis_tools/hrank_ranks.py CONFIG [CHECKPOINT] --out ranks.json
-        [--num-batches 5] [--plot ranks.png] [--split train|test]
+        [--num-batches 5] [--plot ranks.png] [--split train|test] [--cfg-options k=v ...]
 
 CONFIG is an HRank config (its ``model.architecture`` is ranked) or any
 classifier config. The ranks are averaged over ``num-batches`` batches of the
@@ -13,6 +13,8 @@ import argparse
 import os.path as osp
 import sys
 
+from mmengine.config import DictAction
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -23,6 +25,9 @@ def parse_args(argv=None):
     parser.add_argument('--split', choices=['train', 'test'], default='train',
                         help="loader to rank on (official: the training loader)")
     parser.add_argument('--plot', help='also draw the ranks to this PNG')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys (see tools/train.py), e.g. '
+                        'train_dataloader.batch_size=64')
     return parser.parse_args(argv)
 
 
@@ -56,7 +61,7 @@ def main(argv=None):
     from mmlean.utils.dataset_check import check_dataset_paths
     loader_key = f'{args.split}_dataloader'
     try:
-        cfg = load_config(args.config)
+        cfg = load_config(args.config, args.cfg_options)
         if args.checkpoint and not osp.isfile(args.checkpoint):
             raise ConfigError(f'checkpoint not found: {args.checkpoint}')
         if cfg.get(loader_key) is None:
@@ -65,13 +70,13 @@ def main(argv=None):
     except ConfigError as err:
         print(f'hrank_ranks.py: error: {err}', file=sys.stderr)
         return 2
-    from mmengine.registry import DefaultScope
+    from mmengine.registry import init_default_scope
     from mmengine.runner import Runner, load_checkpoint
 
     import mmlean.projects.hrank  # noqa: F401
     from mmlean.projects.hrank import collect_ranks, prune_units, save_ranks
     from mmlean.projects.hrank.algorithm import HRank
-    DefaultScope.get_instance('hrank_ranks', scope_name=cfg.get('default_scope', 'mmpretrain'))
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     from mmengine.registry import MODELS
     model = MODELS.build(cfg.model)
     # an unpruned classifier checkpoint loads into the architecture; without

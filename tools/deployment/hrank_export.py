@@ -111,11 +111,15 @@ def main(argv=None):
     algo.apply_masks()
     shape = tuple(algo.input_shape)
     result = {}
-    macs0, params0 = conv_linear_complexity(algo.architecture, shape)
+
+    def counted(model):  # on a detector, HRank prunes (and we count) the traced backbone
+        return model.get_submodule(algo.backbone_path) if algo.trace_backbone_only else model
+
+    macs0, params0 = conv_linear_complexity(counted(algo.architecture), shape)
     if args.eval:
         result['masked'] = {k: float(v) for k, v in runner.test().items()}
     pruned = algo.export()
-    macs1, params1 = conv_linear_complexity(pruned, shape)
+    macs1, params1 = conv_linear_complexity(counted(pruned), shape)
     kept = {g.convs[0]: list(g.kept) for g in algo.groups[:int(algo.hrank_active)]}
     import io
     buf = io.BytesIO()
@@ -123,7 +127,8 @@ def main(argv=None):
     atomic_write_bytes(buf.getvalue(), args.out)
     result.update(macs_before=macs0, macs_after=macs1, params_before=params0,
                   params_after=params1, file_bytes=len(buf.getvalue()))
-    print(f'conv+linear MACs {macs0 / 1e6:.2f}M -> {macs1 / 1e6:.2f}M '
+    what = f'{algo.backbone_path} ' if algo.trace_backbone_only else ''
+    print(f'{what}conv+linear MACs {macs0 / 1e6:.2f}M -> {macs1 / 1e6:.2f}M '
           f'({100 * (1 - macs1 / macs0):.1f}% fewer); params {params0 / 1e6:.3f}M -> '
           f'{params1 / 1e6:.3f}M ({100 * (1 - params1 / params0):.1f}% fewer); wrote {args.out}')
     if args.deploy:

@@ -1,0 +1,44 @@
+"""RBNN configs (configs/rbnn) on mini CIFAR-10 / ImageNet in their released formats: train,
+validate, test, and the bit-packed deployment of the trained binary network."""
+import json
+import os.path as osp
+
+import pytest
+
+BINARY = [
+    'rbnn/rbnn_resnet18-1w1a_1xb256-1000e_cifar10.py',
+    'rbnn/rbnn_resnet20-1w1a_1xb256-1000e_cifar10.py',
+    'rbnn/rbnn_resnet20-bireal-1w1a_1xb256-1000e_cifar10.py',
+    'rbnn/rbnn_vgg-small-1w1a_1xb256-1000e_cifar10.py',
+    'rbnn/rbnn_mmpretrain-resnet18-1w1a_8xb32-100e_in1k.py',
+    'rbnn/rbnn_resnet18-bireal-1w1a_4xb128-150e_in1k.py',
+    'rbnn/rbnn_resnet34-bireal-1w1a_4xb128-150e_in1k.py',
+    'rbnn/rbnn_resnet20-1w1a_1xb64-40e_digits.py',
+    'rbnn/bnn_resnet20-1w1a_1xb64-40e_digits.py',
+]
+FULL_PRECISION = ['rbnn/resnet20-fp_1xb64-40e_digits.py']
+CONFIGS = BINARY + FULL_PRECISION
+
+
+@pytest.mark.parametrize('config', BINARY)
+def test_train_test_deploy(config, config_runs, tools, config_file):
+    run = config_runs.train(config)
+    metrics = config_runs.test(run)
+    assert 0 <= metrics['accuracy/top1'] <= 100
+    out = osp.join(run.work_dir, 'deploy.pth')
+    report = osp.join(run.work_dir, 'deploy.json')
+    tools.ok('deployment/binary_deploy.py', config_file(config), run.checkpoint,
+             '--out', out, '--eval', '--json', report, *config_runs.test_options(run))
+    with open(report) as f:
+        result = json.load(f)
+    assert result['converted_layers'] > 0 and osp.getsize(out) == result['deploy_bytes']
+    assert result['deploy_bytes'] < result['float_state_dict_bytes']
+    # the bit-packed engine computes the simulated network's outputs: same accuracy
+    assert result['deploy']['accuracy/top1'] == pytest.approx(
+        result['simulated']['accuracy/top1'], abs=1e-6)
+
+
+@pytest.mark.parametrize('config', FULL_PRECISION)
+def test_train_test(config, config_runs):
+    metrics = config_runs.test(config_runs.train(config))
+    assert 0 <= metrics['accuracy/top1'] <= 100
