@@ -37,5 +37,5 @@ test_cfg = dict(
         dict(name='PGD-7', type='PGD', eps=eps, alpha=step, steps=7, random_start=True),
         dict(name='PGD-20', type='PGD', eps=eps, alpha=step, steps=20, random_start=True),
     ])
-test_evaluator = dict(type='RobustAccuracy')
+test_evaluator = dict(_delete_=True, type='RobustAccuracy')  # not the base's Accuracy(topk)
 auto_scale_lr = dict(base_batch_size=128)

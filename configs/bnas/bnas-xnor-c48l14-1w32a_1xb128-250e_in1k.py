@@ -30,6 +30,7 @@ model = dict(cfg=dict(
               aux_loss=dict(_delete_=True, loss_weight=0.4, **smooth_loss))))
 
 train_pipeline = [
+    dict(type='LoadImageFromFile'),
     dict(type='RandomResizedCrop', scale=224),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.2),

@@ -17,5 +17,7 @@ def classifier_defaults(architecture, data_preprocessor,
         architecture.setdefault('_scope_', scope)
     if isinstance(data_preprocessor, dict):
         data_preprocessor = dict(data_preprocessor)
-        data_preprocessor.setdefault('type', 'mmpretrain.ClsDataPreprocessor')
+        data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
+        if isinstance(data_preprocessor['type'], str) and '.' not in data_preprocessor['type']:
+            data_preprocessor['type'] = f'{scope}.{data_preprocessor["type"]}'
     return architecture, data_preprocessor

@@ -57,10 +57,16 @@ def mini_root(tmp_path_factory):
 @pytest.fixture(scope='session')
 def no_md5_check():
     """mmpretrain checks the md5 of the released CIFAR files; the mini files are in the
-    same format but not the same bytes, so the check is switched off, in the tests only."""
+    same format but not the same bytes, so the check is switched off, in the tests only.
+
+    Also (test speed only): mmengine prints and dumps each run's config through yapf, which
+    takes seconds to tens of seconds on the large mmagic configs; here the config text is
+    written unformatted (still valid Python)."""
+    import mmengine.config.config as mmengine_config
     import mmpretrain.datasets.cifar as cifar
     patcher = pytest.MonkeyPatch()
     patcher.setattr(cifar, 'check_md5', lambda *args, **kwargs: True)
+    patcher.setattr(mmengine_config, 'FormatCode', lambda text, **kwargs: (text, False))
     yield
     patcher.undo()
 
@@ -132,9 +138,9 @@ def config_path(rel):
 
 # The only changes a config gets for the CPU (stated by the tests): training batch 2, no
 # worker processes, and a short schedule: 2 iterations (an epoch of 4 training images), or,
-# for the searches, one warm-up epoch, one sampling round, one iteration per path.
+# for the searches, one warm-up epoch (if any), one sampling round, one iteration per path
+# (and the checkpoint of the last step only).
 SEARCH_LOOP_OPTIONS = {
-    'train_cfg.warmup_epochs': 1, 'train_cfg.arch_start': 0, 'train_cfg.epochs_between': 0,
     'train_cfg.sample_train_iters': 1, 'train_cfg.calibrate_sample_num': 4,
     'train_cfg.eval_max_iters': 1, 'model.mutator.scorer.rounds': 1,
 }
@@ -159,6 +165,11 @@ def cpu_options(cfg, train=True):
     loop_type = str(loop.get('type', '')).split('.')[-1]
     if loop_type == 'SampleReduceSearchLoop':
         options.update(SEARCH_LOOP_OPTIONS)
+        if loop.get('warmup_epochs', 0) > 0:  # one warm-up epoch, with architecture updates
+            options.update({'train_cfg.warmup_epochs': 1, 'train_cfg.arch_start': 0})
+        # every search step is an epoch: keep the last checkpoint only (saving the supernet
+        # at each of ~50 short steps would cost more than the steps)
+        options['default_hooks.checkpoint.interval'] = 1000
     elif 'max_iters' in loop:
         options.update({'train_cfg.max_iters': 2, 'train_cfg.val_interval': 2})
     elif 'max_epochs' in loop:
@@ -196,6 +207,8 @@ class ConfigRuns:
         self._runs = {}
 
     cpu_options = staticmethod(cpu_options)
+    resize_options = staticmethod(lambda *a, **k: resize_options(*a, **k))
+    score_threshold_options = staticmethod(lambda cfg: score_threshold_options(cfg))
 
     def load(self, config, options=None):
         from mmlean.utils.config import load_config
@@ -214,7 +227,8 @@ class ConfigRuns:
         self.tools.ok('train.py', config_path(config), '--work-dir', work_dir,
                       *_argv_options(options))
         with open(osp.join(work_dir, 'last_checkpoint')) as f:
-            checkpoint = f.read().strip()
+            # relative to where the command ran (mmagic's configs save to ./work_dirs/<name>)
+            checkpoint = osp.join(self.root, f.read().strip())
         assert osp.isfile(checkpoint), checkpoint
         run = Run(config, work_dir, checkpoint, self.load(config, options))
         if run.cfg.get('val_dataloader') and run.cfg.get('val_cfg') is not None:
@@ -303,3 +317,86 @@ def pretrained_cache(mini_root):
 
     yield ensure
     patcher.undo()
+
+
+# the embedded data sets of the demo / proxy configs, written by the project's own tools
+# (their formats are the released ones: COCO json, TinyPerson json, ShanghaiTech layout, SR
+# folders), small
+EMBEDDED = {
+    'skimage_sr': [('dataset_converters/skimage_sr.py', '--out', 'data/skimage_sr',
+                    '--scale', 2, '--step', 192),
+                   ('dataset_converters/skimage_sr.py', '--out', 'data/skimage_sr',
+                    '--scale', 4, '--step', 192)],
+    'synthetic_crowd': [('nascount/synthetic_crowd.py', '--out', 'data/synthetic_crowd',
+                         '--train', 8, '--test', 2, '--max-count', 30)],
+    'shapes_coco': [('dataset_converters/synthetic_shapes_coco.py', '--out',
+                     'data/shapes_coco', '--train', 4, '--val', 2)],
+    'synthetic_tinyperson': [
+        ('dataset_converters/synthetic_tinyperson.py', '--out', 'data/synthetic_tinyperson',
+         '--train', 2, '--test', 2),
+        ('dataset_converters/tinyperson_cut.py',
+         'data/synthetic_tinyperson/annotations/task/tiny_set_train_all.json',
+         'data/synthetic_tinyperson/annotations/corner/task/tiny_set_train_sw320_sh256_all.json',
+         '--tile', 320, 256, '--overlap', 50, 50)],
+}
+
+
+@pytest.fixture(scope='session')
+def embedded_data(tools):
+    """``ensure(name)``: the embedded data set ``name`` under the mini root's ``data/``."""
+    done = set()
+
+    def ensure(name):
+        if name not in done:
+            for script, *argv in EMBEDDED[name]:
+                tools.ok(script, *argv)
+            done.add(name)
+    return ensure
+
+
+def resize_options(cfg, fields=('train_dataloader', 'val_dataloader', 'test_dataloader'),
+                   **value):
+    """``--cfg-options`` that set ``value`` (``scale=(w, h)`` or ``scale_factor=s``) on every
+    ``Resize`` of the pipelines of ``fields`` that already has that key: the detection
+    configs' image size, reduced for the CPU."""
+    from mmlean.utils.dataset_check import dataloader_cfgs
+    (key, new), = value.items()
+    options = {}
+
+    def visit(path, ds):
+        for i, step in enumerate(ds.get('pipeline') or []):
+            if str(step.get('type', '')).split('.')[-1] == 'Resize' and key in step:
+                options[f'{path}.pipeline.{i}.{key}'] = new
+        if isinstance(ds.get('dataset'), dict):
+            visit(f'{path}.dataset', ds['dataset'])
+        for j, sub in enumerate(ds.get('datasets') or []):
+            visit(f'{path}.datasets.{j}', sub)
+
+    for field, loader in dataloader_cfgs(cfg):
+        if field.startswith(fields):
+            visit(f'{field}.dataset', loader['dataset'])
+    return options
+
+
+def score_threshold_options(cfg):
+    """``--cfg-options`` setting every ``score_thr`` of ``model.test_cfg`` to 0: a detector
+    trained 2 iterations scores below the configs' thresholds, and the COCO / TinyPerson
+    metrics need boxes to score (mmdet's CocoMetric reports nothing for an empty result)."""
+    options = {}
+
+    def visit(path, node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == 'score_thr':
+                    options[f'{path}.{key}'] = 0.0
+                else:
+                    visit(f'{path}.{key}', value)
+
+    model = cfg.model
+    while 'test_cfg' not in model and isinstance(model.get('architecture'), dict):
+        model = model['architecture']
+    path = 'model' if model is cfg.model else 'model.architecture'
+    visit(f'{path}.test_cfg', model.get('test_cfg') or {})
+    if not options and isinstance(model.get('bbox_head'), dict):  # heads holding test_cfg
+        visit(f'{path}.bbox_head.test_cfg', model['bbox_head'].get('test_cfg') or {})
+    return options

@@ -55,8 +55,8 @@ VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', '
                'sheep', 'sofa', 'train', 'tvmonitor')
 # the first ImageNet-1k classes (class index = position in the sorted wnid list)
 IMAGENET_WNIDS = ('n01440764', 'n01443537', 'n01484850', 'n01491361', 'n01494475')
-SR_TEST_SETS = {'Set5': ('baby', 'bird', 'butterfly'), 'Set14': ('baboon', 'barbara', 'comic'),
-                'B100': ('3096', '8023'), 'Urban100': ('img_001', 'img_002')}
+SR_TEST_SETS = {'Set5': ('baby', 'bird'), 'Set14': ('baboon', ), 'B100': ('3096', ),
+                'Urban100': ('img_001', )}
 
 
 def _image(rng, height, width, channels=3):
@@ -210,7 +210,7 @@ def write_sr_test_sets(data_dir, seed=5):
     rng = np.random.default_rng(seed)
     for set_name, names in SR_TEST_SETS.items():
         for k, name in enumerate(names):
-            hr = _image(rng, 72 + 12 * k, 96)
+            hr = _image(rng, 48 + 12 * k, 60)
             _save(osp.join(data_dir, set_name, 'GTmod12', f'{name}.png'), hr)
             for s in (2, 3, 4):
                 _save(osp.join(data_dir, set_name, f'LRbicx{s}', f'{name}.png'), _bicubic(hr, s))

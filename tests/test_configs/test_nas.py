@@ -1,0 +1,93 @@
+"""BNAS, CP-NAS and ABanditNAS configs (configs/{bnas,cpnas,abanditnas}) on mini CIFAR-10,
+MNIST and ImageNet in their released formats. Each search runs its whole schedule, shortened
+(one warm-up epoch, one sampling round per reduction, one iteration per sampled path), and
+its ``fix_subnet.yaml`` feeds the matching retraining config (the override each config's
+header documents); every retraining config trains, validates and tests, and the 1-bit
+(W1A1) networks are deployed bit-packed."""
+import json
+import os.path as osp
+
+import pytest
+
+# search config -> (retraining config, the keys its header says take the searched YAML)
+SEARCHES = {
+    'bnas/bnas_xnor-w1a32_supernet-c16-l8_1xb256-search_cifar10.py':
+        ('bnas/bnas-xnor-c36l20-1w32a_1xb96-600e_cifar10.py', ['model.fix_subnet']),
+    'cpnas/cpnas_xnor-w1a1_supernet-c16-l8_1xb256-search_cifar10.py':
+        ('cpnas/cpnas_xnor-c36l20-w1a1_1xb96-600e_cifar10.py',
+         ['model.architecture.fix_subnet', 'model.parent.fix_subnet']),
+    'abanditnas/abanditnas_supernet-c16-l6_1xb96-search_cifar10.py':
+        ('abanditnas/abanditnas-10_cifar1-c48l10_pgd7_1xb128-200e_cifar10.py',
+         ['model.architecture.fix_subnet']),
+    'bnas/bnas_xnor-w1a1-ucb_supernet-c16-l5_1xb64-search_digits.py':
+        ('bnas/bnas_xnor-c16l5-w1a1_1xb64-30e_digits.py', ['model.fix_subnet']),
+    'abanditnas/abanditnas_supernet-c16-l6_1xb128-search_mnist.py':
+        ('abanditnas/abanditnas-6_c16l6-pgd40_1xb128-100e_mnist.py',
+         ['model.architecture.fix_subnet']),
+}
+# retraining configs run as shipped (the published cells, or a second config of a search)
+AS_SHIPPED = [
+    'bnas/bnas-xnor-c36l20-1w1a_1xb96-600e_cifar10.py',
+    'bnas/bnas-xnor-c44l20-1w1a_1xb96-600e_cifar10.py',
+    'bnas/bnas-xnor-c44l20-1w32a_1xb96-600e_cifar10.py',
+    'bnas/bnas-xnor-c48l14-1w32a_1xb128-250e_in1k.py',
+    'bnas/bnas-fp_c16l5_1xb64-30e_digits.py',
+    'bnas/bnas_xnor-c16l5-w1a32_1xb64-30e_digits.py',
+    'cpnas/cpnas_xnor-c16l5-w1a1_1xb64-30e_digits.py',
+    'cpnas/cpnas_xnor-c48l14-w1a1_1xb128-250e_in1k.py',
+    'cpnas/cpnas-fp-parent_c16l5_1xb64-30e_digits.py',
+    'abanditnas/abanditnas-10_cifar2-c48l10_pgd7_1xb128-200e_cifar10.py',
+    'abanditnas/resnet20_pgd7_1xb64-30e_digits.py',
+    'abanditnas/abanditnas_c8l6-pgd7_1xb64-30e_digits.py',
+]
+# the other searches on scikit-learn's digits are run (shortened, with export and resume) by
+# tests/test_projects/test_{bnas,cpnas,abanditnas}/test_search.py
+# a digits search splits the digits by image counts (indices): 4 images each here
+DIGITS_SEARCH_SPLIT = {'train_dataloader.dataset.indices': 4,
+                       'train_cfg.mutator_dataloader.dataset.indices': -4,
+                       'train_cfg.eval_dataloader.dataset.indices': -4}
+CONFIGS = sorted(SEARCHES) + sorted(r for r, _ in SEARCHES.values()) + AS_SHIPPED
+
+
+def _is_w1a1(cfg):
+    text = json.dumps(cfg.model.to_dict() if hasattr(cfg.model, 'to_dict') else cfg.model,
+                      default=str)
+    return '"binary_activation": true' in text.lower() or 'RBNN' in text
+
+
+def _train_test_deploy(config, config_runs, tools, config_file, extra=None):
+    run = config_runs.train(config, extra)
+    metrics = config_runs.test(run)
+    assert any(k.startswith('accuracy') or k.startswith('robust') for k in metrics), metrics
+    if not _is_w1a1(run.cfg):
+        return run
+    out, report = osp.join(run.work_dir, 'deploy.pth'), osp.join(run.work_dir, 'deploy.json')
+    size = 28 if 'mnist' in config else 16 if 'digits' in config else 32
+    tools.ok('deployment/binary_deploy.py', config_file(config), run.checkpoint, '--out', out,
+             '--eval', '--json', report, '--input-size', size,
+             *config_runs.test_options(run), *_extra_argv(extra))
+    with open(report) as f:
+        result = json.load(f)
+    assert result['converted_layers'] > 0
+    assert result['deploy_bytes'] < result['float_state_dict_bytes']
+    for key, value in result['simulated'].items():
+        assert result['deploy'][key] == pytest.approx(value, abs=1e-6), key
+    return run
+
+
+def _extra_argv(extra):
+    return [f'{k}={v}' for k, v in (extra or {}).items()]
+
+
+@pytest.mark.parametrize('search', sorted(SEARCHES))
+def test_search_then_retrain(search, config_runs, tools, config_file):
+    run = config_runs.train(search, DIGITS_SEARCH_SPLIT if 'digits' in search else None)
+    subnet = osp.join(run.work_dir, 'fix_subnet.yaml')
+    assert osp.isfile(subnet), f'{search}: the search wrote no fix_subnet.yaml'
+    retrain, keys = SEARCHES[search]
+    _train_test_deploy(retrain, config_runs, tools, config_file, {k: subnet for k in keys})
+
+
+@pytest.mark.parametrize('config', AS_SHIPPED)
+def test_retrain_as_shipped(config, config_runs, tools, config_file):
+    _train_test_deploy(config, config_runs, tools, config_file)
