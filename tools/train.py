@@ -106,6 +106,7 @@ def main(argv=None):
     args = parse_args(argv)
     from mmlean.compat.checkpoint import CheckpointError, CheckpointSecurityError
     from mmlean.utils.config import ConfigError
+
     # a user's mistake (a file that is not there, a bad config or checkpoint) is one line;
     # MMLEAN_TRACEBACK=1 shows the traceback
     errors = (ConfigError, CheckpointError, CheckpointSecurityError, FileNotFoundError)

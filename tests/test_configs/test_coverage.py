@@ -38,8 +38,8 @@ def _runnable():
 def _planned():
     planned = {}
     for name in MODULES:
-        spec = importlib.util.spec_from_file_location(f'_plan_{name}', osp.join(HERE,
-                                                                              f'{name}.py'))
+        path = osp.join(HERE, f'{name}.py')
+        spec = importlib.util.spec_from_file_location(f'_plan_{name}', path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         for config in module.CONFIGS:
