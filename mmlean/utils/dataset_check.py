@@ -209,10 +209,11 @@ def dataset_errors_in_one_line(cfg, config_path: str = '<config>'):
                     dataset.full_init()
             except Exception as err:  # the readers raise many types; all end here
                 inner = _innermost(ds_cfg)
-                message = ' '.join(str(err).split()) or type(err).__name__
+                message = ' '.join(str(err).split()).rstrip('.') or type(err).__name__
+                where = ''.join(f', {key} {inner[key]!r}' for key in ('data_root', 'ann_file')
+                                if isinstance(inner, dict) and inner.get(key))
                 raise DatasetError(
-                    f'{config_path}: {field}.dataset ({_short_type(inner)}, data_root '
-                    f'{inner.get("data_root", "") if isinstance(inner, dict) else ""!r}) '
+                    f'{config_path}: {field}.dataset ({_short_type(inner)}{where}) '
                     f'cannot be read: {type(err).__name__}: {message}. '
                     f'{_short_type(inner)} expects {dataset_format(inner)}.') from err
             dataloader = copy.copy(dataloader)

@@ -138,8 +138,8 @@ def config_path(rel):
 
 # The only changes a config gets for the CPU (stated by the tests): training batch 2, no
 # worker processes, and a short schedule: 2 iterations (an epoch of 4 training images), or,
-# for the searches, one warm-up epoch (if any), one sampling round, one iteration per path
-# (and the checkpoint of the last step only).
+# for the searches, one warm-up epoch (if any), one sampling round, one iteration per path,
+# no supernet epochs between reductions (and the checkpoint of the last step only).
 SEARCH_LOOP_OPTIONS = {
     'train_cfg.sample_train_iters': 1, 'train_cfg.calibrate_sample_num': 4,
     'train_cfg.eval_max_iters': 1, 'model.mutator.scorer.rounds': 1,
@@ -167,6 +167,8 @@ def cpu_options(cfg, train=True):
         options.update(SEARCH_LOOP_OPTIONS)
         if loop.get('warmup_epochs', 0) > 0:  # one warm-up epoch, with architecture updates
             options.update({'train_cfg.warmup_epochs': 1, 'train_cfg.arch_start': 0})
+        if loop.get('epochs_between', 0) > 0:  # (the digits search tests run them)
+            options['train_cfg.epochs_between'] = 0
         # every search step is an epoch: keep the last checkpoint only (saving the supernet
         # at each of ~50 short steps would cost more than the steps)
         options['default_hooks.checkpoint.interval'] = 1000
@@ -179,6 +181,8 @@ def cpu_options(cfg, train=True):
         dataset = cfg.train_dataloader.dataset
         if 'dataset' not in dataset and 'datasets' not in dataset:
             options['train_dataloader.dataset.indices'] = 4  # 2 iterations at batch 2
+        elif 'times' in dataset:  # a RepeatDataset: the mini set once
+            options['train_dataloader.dataset.times'] = 1
     return options
 
 
