@@ -11,11 +11,13 @@ env:
 demo: env
 	@PYTHON=$(PY) bash tools/demo.sh
 
+# two pytest workers (pytest-xdist), one test module each at a time: the tests run on one
+# thread, so two keep both cores of a small machine busy
 test: env
-	$(PY) -m pytest tests -q -p no:cacheprovider --durations=25
+	$(PY) -m pytest tests -q -p no:cacheprovider --durations=25 -n 2 --dist loadfile
 
 test-fast: env
-	$(PY) -m pytest tests -q -m "not slow" -p no:cacheprovider
+	$(PY) -m pytest tests -q -m "not slow" -p no:cacheprovider -n 2 --dist loadfile
 
 # The lint gate (setup.cfg): what .ci/run and the pre-commit hook check.
 lint: env

@@ -9,13 +9,16 @@ no-op. The fixes:
   an ``mmcls`` alias serving mmpretrain under the old names.
 * :mod:`.mmagic_compat` -- mmagic's dataset transforms import without the
   optional albumentations.
+* :mod:`.mmdet_compat` -- mmdet 3.3's SSD heads predict (their missing
+  ``loss_cls``).
 * :mod:`.checkpoint` -- mmengine checkpoints load with
   ``torch.load(weights_only=True)`` and an explicit allow-list.
 * :mod:`.atomic_write` -- checkpoints are written atomically.
 * :mod:`.distributed` -- ``--launcher pytorch`` on machines without CUDA.
 * :mod:`.numpy_aliases` -- ``np.bool8`` on numpy 2.
 """
-from . import atomic_write, checkpoint, distributed, mmagic_compat, mmrazor_compat, numpy_aliases
+from . import (atomic_write, checkpoint, distributed, mmagic_compat, mmdet_compat, mmrazor_compat,
+               numpy_aliases)
 
 _APPLIED = {}
 
@@ -27,6 +30,7 @@ def apply_all() -> dict:
     for name, module in (('numpy_aliases', numpy_aliases),
                          ('mmrazor', mmrazor_compat),
                          ('mmagic', mmagic_compat),
+                         ('mmdet', mmdet_compat),
                          ('checkpoint', checkpoint),
                          ('atomic_write', atomic_write),
                          ('distributed', distributed)):

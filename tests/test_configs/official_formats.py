@@ -227,7 +227,7 @@ def _box_rle(x, y, bw, bh, w, h):
     return counts
 
 
-def _coco_split(rng, img_dir, num_images, first_id, ann_id, size=(160, 120)):
+def _coco_split(rng, img_dir, num_images, first_id, ann_id, size=(320, 240)):
     images, annotations = [], []
     for k in range(num_images):
         img_id = first_id + k
@@ -237,7 +237,7 @@ def _coco_split(rng, img_dir, num_images, first_id, ann_id, size=(160, 120)):
         images.append(dict(id=img_id, file_name=name, width=w, height=h, license=1,
                            coco_url='', flickr_url='', date_captured=''))
         for j in range(3):
-            bw, bh = int(rng.integers(12, 60)), int(rng.integers(12, 60))
+            bw, bh = int(rng.integers(24, 120)), int(rng.integers(24, 120))
             x, y = int(rng.integers(0, w - bw)), int(rng.integers(0, h - bh))
             cat = COCO_CATEGORIES[(k * 3 + j) % 10][0]
             poly = [x, y, x + bw, y, x + bw, y + bh, x, y + bh]
