@@ -29,8 +29,8 @@ def accepted_arguments(cls):
         if init is None:
             continue
         params = inspect.signature(init).parameters
-        names |= {n for n, p in params.items() if p.kind not in (p.VAR_POSITIONAL,
-                                                                    p.VAR_KEYWORD)}
+        variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        names |= {n for n, p in params.items() if p.kind not in variadic}
         if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
             return names
     return None  # **kwargs all the way: anything goes
