@@ -54,3 +54,61 @@ def test_dataset_paths_name_field_and_format(tmp_path):
         check_dataset_paths(cfg, 'my.py', ('val_dataloader',))
     (tmp_path / 'cifar-10-batches-py').mkdir()
     check_dataset_paths(cfg, 'my.py', ('val_dataloader',))  # now fine
+
+
+SEARCH = 'configs/bnas/bnas_xnor-w1a32_supernet-c16-l8_1xb256-search_cifar10.py'
+SEARCH_LOADERS = ('train_dataloader', 'train_cfg.mutator_dataloader', 'train_cfg.eval_dataloader')
+
+
+def _at(cfg, dotted):
+    node = cfg
+    for key in dotted.split('.'):
+        node = node[key]
+    return node
+
+
+def test_data_root_option_moves_every_copy_of_a_real_search_config(repo_root):
+    """The CIFAR-10 search copies its data into three loaders (two inside train_cfg, which
+    the search loop reads); data_root=DIR reaches all of them."""
+    import os.path as osp
+    cfg = load_config(osp.join(repo_root, SEARCH), {'data_root': '/my/cifar'})
+    for loader in SEARCH_LOADERS:
+        assert _at(cfg, loader).dataset.dataset.data_root == '/my/cifar', loader
+    plain = load_config(osp.join(repo_root, SEARCH))
+    for loader in SEARCH_LOADERS:
+        assert _at(plain, loader).dataset.dataset.data_root == 'data/cifar10', loader
+
+
+def test_variable_options_reach_same_named_copies(repo_root):
+    import os.path as osp
+    cfg = load_config(osp.join(repo_root, SEARCH), {
+        'train_portion': 0.3, 'mutator_dataloader.batch_size': 7})
+    for loader in SEARCH_LOADERS:
+        assert _at(cfg, loader).dataset.train_portion == 0.3, loader
+    assert cfg.train_cfg.mutator_dataloader.batch_size == 7
+    assert cfg.train_cfg.eval_dataloader.batch_size == 512  # a variant, not a copy
+    assert cfg.train_dataloader.batch_size == 256
+
+
+def test_explicit_keys_win_and_runner_strings_stay(tmp_path):
+    path = write(tmp_path, 'c.py', '\n'.join([
+        "default_scope = 'mmpretrain'", "data_root = 'data/x'",
+        "model = dict(_scope_='mmpretrain', type='M')",
+        "train_dataloader = dict(dataset=dict(data_root=data_root, ann_file=data_root + '/a.txt'))",
+        "val_dataloader = dict(dataset=dict(data_root=data_root))"]))
+    cfg = load_config(path, {'data_root': '/d', 'val_dataloader.dataset.data_root': '/v'})
+    assert cfg.train_dataloader.dataset.data_root == '/d'
+    assert cfg.train_dataloader.dataset.ann_file == '/d/a.txt'  # a path under the root
+    assert cfg.val_dataloader.dataset.data_root == '/v'  # the user's own key
+    cfg = load_config(path, {'default_scope': 'mmdet'})
+    assert cfg.model._scope_ == 'mmpretrain'  # the runner's own key is not propagated
+
+
+def test_a_real_argument_the_config_leaves_default_is_not_a_typo(repo_root):
+    """train_cfg.eval_max_iters is close to train_cfg.eval_dataloader, but it is an argument
+    of the search loop (its class is looked up), so it is allowed."""
+    import os.path as osp
+    cfg = load_config(osp.join(repo_root, SEARCH), {'train_cfg.eval_max_iters': 1})
+    assert cfg.train_cfg.eval_max_iters == 1
+    with pytest.raises(ConfigError, match='did you mean'):
+        load_config(osp.join(repo_root, SEARCH), {'train_cfg.eval_max_iter': 1})
