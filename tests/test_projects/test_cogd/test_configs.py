@@ -11,7 +11,9 @@ import mmlean.projects.cogd  # noqa: F401
 from mmlean.utils.config import load_config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'cogd', '*.py')))
+# the pruning configs (not the full-precision baseline they start from)
+CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', 'cogd', '*.py'))
+                 if osp.basename(p).startswith(('cogd_', 'softmask')))
 # masked convs: ResNet-20 / -56: conv1 of 9 / 27 blocks; ResNet-18: conv1 of
 # 8 BasicBlocks; ResNet-50: conv1 and conv2 of 16 Bottlenecks
 MASKED = {'resnet20': 9, 'resnet56': 27, 'resnet18': 8, 'resnet50': 32}
