@@ -201,9 +201,9 @@ class RBNNConv2d(BinaryConv2d):
             generator = torch.Generator().manual_seed(seed)
         self.register_buffer('R1', random_orthogonal(self.n1, generator))
         self.register_buffer('R2', random_orthogonal(self.n2, generator))
-        # theta ~ U(0, pi/2) as in the official code at HEAD (binarized_modules.py:
-        # `torch.rand(...) * np.pi / 2`); at exactly pi/2 the latent weights would
-        # get no gradient ((1 - |sin theta|) = 0), see projects/rbnn/README.md
+        # theta ~ U(0, pi/2), as the official code of 2020-05-11; its HEAD starts at
+        # exactly pi/2, where the latent weights get no gradient ((1 - |sin theta|) = 0):
+        # a deliberate deviation, see projects/rbnn/README.md
         self.rotate_angle = nn.Parameter(
             torch.rand(self.out_channels, 1, 1, 1, generator=generator) * (math.pi / 2))
         self.k, self.t = 100.0, 0.01

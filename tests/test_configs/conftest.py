@@ -265,6 +265,10 @@ class ConfigRuns:
         assert metrics, f'{run.config}: tools/test.py gave no metrics'
         return metrics
 
+    def test_checkpoint(self, config, checkpoint, work_dir, extra=None) -> dict:
+        """``tools/test.py`` on a checkpoint that no run here wrote (a converted one)."""
+        return self.test(Run(config, str(work_dir), checkpoint, self.load(config)), extra)
+
     def test_options(self, run):
         return _argv_options(cpu_options(run.cfg, train=False))
 

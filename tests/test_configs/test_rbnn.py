@@ -17,7 +17,16 @@ BINARY = [
     'rbnn/bnn_resnet20-1w1a_1xb64-40e_digits.py',
 ]
 FULL_PRECISION = ['rbnn/resnet20-fp_1xb64-40e_digits.py']
-CONFIGS = BINARY + FULL_PRECISION
+# a released model: converter arch -> the config tools/test.py evaluates it with
+RELEASED = {
+    'resnet20': 'rbnn/rbnn_resnet20-1w1a_1xb256-1000e_cifar10.py',
+    'resnet20-bireal': 'rbnn/rbnn_resnet20-bireal-1w1a_1xb256-1000e_cifar10.py',
+    'resnet18': 'rbnn/rbnn_resnet18-1w1a_1xb256-1000e_cifar10.py',
+    'vgg-small': 'rbnn/rbnn_vgg-small-1w1a_1xb256-1000e_cifar10.py',
+    'resnet18-imagenet': 'rbnn/rbnn_resnet18-bireal-1w1a_official-eval_in1k.py',
+    'resnet34-imagenet': 'rbnn/rbnn_resnet34-bireal-1w1a_official-eval_in1k.py',
+}
+CONFIGS = BINARY + FULL_PRECISION + sorted(set(RELEASED.values()) - set(BINARY))
 
 
 @pytest.mark.parametrize('config', BINARY)
@@ -36,6 +45,27 @@ def test_train_test_deploy(config, config_runs, tools, config_file):
     # the bit-packed engine computes the simulated network's outputs: same accuracy
     assert result['deploy']['accuracy/top1'] == pytest.approx(
         result['simulated']['accuracy/top1'], abs=1e-6)
+
+
+def _official_layout_writer():
+    import importlib.util
+    path = osp.join(osp.dirname(osp.dirname(__file__)), 'test_tools', 'test_rbnn_official.py')
+    spec = importlib.util.spec_from_file_location('rbnn_official_layout', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.write_official
+
+
+@pytest.mark.parametrize('arch', sorted(RELEASED))
+def test_released_model_converts_and_tests(arch, config_runs, tools, tmp_path):
+    """The user's two commands for a released model: the converter, then tools/test.py
+    (ImageNet: with the official-eval config, PIL resizing as the official evaluation)."""
+    import torch
+    src, dst = str(tmp_path / 'model_best.pth.tar'), str(tmp_path / 'converted.pth')
+    _official_layout_writer()(src, arch, torch.Generator().manual_seed(1))
+    tools.ok('model_converters/rbnn_official.py', src, dst, '--arch', arch)
+    metrics = config_runs.test_checkpoint(RELEASED[arch], dst, tmp_path)
+    assert 0 <= metrics['accuracy/top1'] <= 100
 
 
 @pytest.mark.parametrize('config', FULL_PRECISION)
