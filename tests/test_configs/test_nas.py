@@ -88,6 +88,28 @@ def test_search_then_retrain(search, config_runs, tools, config_file):
     _train_test_deploy(retrain, config_runs, tools, config_file, {k: subnet for k in keys})
 
 
+def _official_layout(name):
+    import importlib.util
+    path = osp.join(osp.dirname(osp.dirname(__file__)), 'test_tools', f'test_{name}_official.py')
+    spec = importlib.util.spec_from_file_location(f'{name}_official_layout', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize('arch, c', [('xnor', 36), ('xnor-larger', 44)])
+def test_released_bnas_converts_and_tests(arch, c, config_runs, tools, tmp_path):
+    """The user's two commands for a released BNAS network: the converter, then
+    tools/test.py with the evaluation config (on mini CIFAR-10)."""
+    import torch
+    state = _official_layout('bnas').official_state(c)
+    src, dst = str(tmp_path / 'XNOR.pth.tar'), str(tmp_path / 'converted.pth')
+    torch.save({f'module.{k}': v for k, v in state.items()}, src)
+    tools.ok('model_converters/bnas_official.py', src, dst, '--arch', arch)
+    config = f'bnas/bnas-xnor-c{c}l20-1w32a_1xb96-600e_cifar10.py'
+    assert 0 <= config_runs.test_checkpoint(config, dst, tmp_path)['accuracy/top1'] <= 100
+
+
 @pytest.mark.parametrize('config', AS_SHIPPED)
 def test_retrain_as_shipped(config, config_runs, tools, config_file):
     _train_test_deploy(config, config_runs, tools, config_file)

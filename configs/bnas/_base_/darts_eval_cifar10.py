@@ -18,8 +18,10 @@ data_root = 'data/cifar10'  # cifar-10-batches-py/ inside
 data_preprocessor = dict(
     type='ClsDataPreprocessor',
     num_classes=10,
-    mean=[125.307, 122.950, 113.866],  # 255 * (0.49139968, 0.48215827, 0.44653124)
-    std=[62.993, 62.089, 66.705],  # 255 * (0.24703233, 0.24348505, 0.26158768)
+    # 255 * (0.49139968, 0.48215827, 0.44653124) and 255 * (0.24703233, 0.24348505,
+    # 0.26158768): DARTS's CIFAR-10 statistics, which the official BNAS test also uses
+    mean=[125.3069184, 122.95035885, 113.8654662],
+    std=[62.99324415, 62.08868775, 66.7048584],
     to_rgb=False)  # CIFAR10 loads RGB already
 train_pipeline = [
     dict(type='RandomCrop', crop_size=32, padding=4),
