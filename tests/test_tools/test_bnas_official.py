@@ -170,9 +170,9 @@ def official_forward(sd, c, x):
 
 @pytest.mark.parametrize('arch, c', [('xnor', 36), ('xnor-larger', 44)])
 def test_converted_model_computes_the_official_forward(arch, c, tmp_path):
-    import mmlean  # noqa: F401
     from mmengine.runner import load_checkpoint
 
+    import mmlean  # noqa: F401
     from mmlean.compat.checkpoint import safe_load
     from mmlean.utils.model_conversion import build_model
     converter = _converter()

@@ -66,8 +66,8 @@ def convert(src: str, dst: str, arch: str) -> dict:
 
     from mmlean.binary import XNORConv2d
     from mmlean.nas import GENOTYPES
-    from mmlean.utils.model_conversion import (build_model, check_against_model,
-                                               find_state_dict, read_official, save_converted)
+    from mmlean.utils.model_conversion import (build_model, check_against_model, find_state_dict,
+                                               read_official, save_converted)
     config = osp.join(ROOT, 'configs', 'bnas', ARCHS[arch])
     official = find_state_dict(read_official(src), src)
     converted = {map_key(k, GENOTYPES['BNAS_XNOR_1']): v for k, v in official.items()}
