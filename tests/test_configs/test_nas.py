@@ -46,7 +46,10 @@ AS_SHIPPED = [
 DIGITS_SEARCH_SPLIT = {'train_dataloader.dataset.indices': 4,
                        'train_cfg.mutator_dataloader.dataset.indices': -4,
                        'train_cfg.eval_dataloader.dataset.indices': -4}
-CONFIGS = sorted(SEARCHES) + sorted(r for r, _ in SEARCHES.values()) + AS_SHIPPED
+OFFICIAL_EVAL = {a: f'abanditnas/abanditnas-10_{a}-c48l10_official-eval_cifar10.py'
+                 for a in ('cifar1', 'cifar2')}
+CONFIGS = sorted(SEARCHES) + sorted(r for r, _ in SEARCHES.values()) + AS_SHIPPED + sorted(
+    OFFICIAL_EVAL.values())
 
 
 def _is_w1a1(cfg):
@@ -108,6 +111,20 @@ def test_released_bnas_converts_and_tests(arch, c, config_runs, tools, tmp_path)
     tools.ok('model_converters/bnas_official.py', src, dst, '--arch', arch)
     config = f'bnas/bnas-xnor-c{c}l20-1w32a_1xb96-600e_cifar10.py'
     assert 0 <= config_runs.test_checkpoint(config, dst, tmp_path)['accuracy/top1'] <= 100
+
+
+@pytest.mark.parametrize('arch', ['cifar1', 'cifar2'])
+def test_released_abanditnas_converts_and_tests(arch, config_runs, tools, tmp_path):
+    """The converter, then tools/test.py with the official attacks (on mini CIFAR-10)."""
+    import torch
+    layout = _official_layout('abanditnas')
+    genotype, manual = layout.ARCHS[arch]
+    state = layout.official_state(genotype, manual)
+    src, dst = str(tmp_path / 'ABANDIT.pth.tar'), str(tmp_path / 'converted.pth')
+    torch.save({'model': {f'module.{k}': v for k, v in state.items()}}, src)
+    tools.ok('model_converters/abanditnas_official.py', src, dst, '--arch', arch)
+    metrics = config_runs.test_checkpoint(OFFICIAL_EVAL[arch], dst, tmp_path)
+    assert {'clean', 'MI-FGSM-10', 'PGD-7', 'PGD-20'} <= {k.split('/')[-1] for k in metrics}
 
 
 @pytest.mark.parametrize('config', AS_SHIPPED)

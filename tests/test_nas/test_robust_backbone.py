@@ -65,8 +65,11 @@ def test_released_networks_build_run_and_count_as_by_hand(name, manual):
     cfg.model.attack = None  # the network's own loss (the attack is tested elsewhere)
     model = MODELS.build(cfg.model)
     arch = model.architecture
+    # without the auxiliary branch (backbone.auxliary_module and head.aux_linear), as the
+    # official utils.param_size counts: 5,187,898 / 7,600,330 for the released networks
     params = sum(p.numel() for k, p in arch.named_parameters() if 'aux' not in k)
     assert params == hand_count(genotype, manual=manual)
+    assert params == {'cifar1': 5_187_898, 'cifar2': 7_600_330}[name]
     # every cell kept one input edge per node, with the genotype's op
     for cell, kind in zip(arch.backbone.cells, arch.backbone.cell_types):
         for j, node in enumerate(cell.nodes, start=1):
