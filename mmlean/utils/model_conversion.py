@@ -103,14 +103,17 @@ def check_against_model(converted: Mapping[str, torch.Tensor],
 
 
 def save_converted(state_dict: Mapping[str, torch.Tensor], dst: str, source: str,
-                   config: str, extra_meta: Optional[Dict] = None) -> Dict:
+                   config: str, extra_meta: Optional[Dict] = None,
+                   entries: Optional[Dict] = None) -> Dict:
     """Write ``{'meta', 'state_dict'}`` (an mmengine checkpoint; tensors, strings and numbers
-    only: it loads with ``weights_only=True``) atomically; returns the meta."""
+    only: it loads with ``weights_only=True``) and any further top-level ``entries``
+    atomically; returns the meta."""
     from mmlean.compat.atomic_write import atomic_write_bytes
     meta = dict(source=osp.abspath(source), source_sha256=file_sha256(source),
                 config=config, converter='mmlean', **(extra_meta or {}))
     buffer = io.BytesIO()
     torch.save(dict(meta=meta, state_dict=OrderedDict(
-        (k, v.detach().to('cpu').clone()) for k, v in state_dict.items())), buffer)
+        (k, v.detach().to('cpu').clone()) for k, v in state_dict.items()), **(entries or {})),
+        buffer)
     atomic_write_bytes(buffer.getvalue(), dst)
     return meta

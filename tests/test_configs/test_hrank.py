@@ -29,13 +29,46 @@ PRUNING_PRETRAINED = {
     'hrank/hrank_faster-rcnn_r50_fpn_1x_coco.py': 'torchvision://resnet50',
 }
 BASELINES = sorted(set(PRUNING.values()))
-CONFIGS = BASELINES + sorted(PRUNING) + sorted(PRUNING_PRETRAINED)
+# a released (official) baseline: converter arch -> the config tools/test.py evaluates it with
+RELEASED = {'vgg16': 'hrank/vgg16_1xb128-300e_cifar10.py',
+            'resnet56': 'hrank/resnet56_1xb128-300e_cifar10.py',
+            'resnet50': 'hrank/resnet50_official-eval_in1k.py'}
+CONFIGS = BASELINES + sorted(PRUNING) + sorted(PRUNING_PRETRAINED) + [RELEASED['resnet50']]
 # detection on a CPU: the images are resized to at most 256 px instead of 1333 x 800
 DETECTION_OPTIONS = {
     'train_dataloader.dataset.pipeline.2.scale': (256, 256),
     'test_dataloader.dataset.pipeline.1.scale': (256, 256),
     'val_dataloader.dataset.pipeline.1.scale': (256, 256),
 }
+
+
+def _official_layout():
+    import importlib.util
+    path = osp.join(osp.dirname(osp.dirname(__file__)), 'test_tools', 'test_hrank_official.py')
+    spec = importlib.util.spec_from_file_location('hrank_official_layout', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize('arch', sorted(RELEASED))
+def test_released_baseline_converts_tests_and_prunes(arch, config_runs, tools, tmp_path,
+                                                     config_file):
+    """The released baseline: the converter, tools/test.py; on CIFAR-10 also the HRank
+    config starting from it (``pretrained=``), as the paper prunes its starting model."""
+    import torch
+    src, dst = str(tmp_path / 'baseline.pth'), str(tmp_path / 'converted.pth')
+    torch.save({'state_dict': _official_layout().STATES[arch]()}, src)
+    tools.ok('model_converters/hrank_official.py', src, dst, '--arch', arch)
+    assert 0 <= config_runs.test_checkpoint(RELEASED[arch], dst, tmp_path)['accuracy/top1'] \
+        <= 100
+    if arch == 'resnet56':
+        config = 'hrank/hrank_resnet56_1xb128-layerwise-30e_cifar10.py'
+        _rank(config, dst, tools, config_runs, config_file)
+        run = config_runs.train(config, {'pretrained': dst,
+                                         **_layerwise_options(config, config_runs)},
+                                name='hrank_resnet56_from_released')
+        assert f'load model from: {dst}' in run.log()
 
 
 @pytest.mark.parametrize('config', BASELINES)
