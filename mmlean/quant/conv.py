@@ -44,5 +44,9 @@ class QuantConv2d(nn.Conv2d):
     def forward(self, x):
         if self.input_quant is not None:
             x = self.input_quant(x)
+        return self.conv_quantized_input(x)
+
+    def conv_quantized_input(self, x):
+        """The conv with k-bit weights on ``x`` as given (``input_quant`` not applied)."""
         return F.conv2d(x, self.weight_quant(self.weight), self.bias, self.stride,
                         self.padding, self.dilation, self.groups)

@@ -49,7 +49,9 @@ def quantize_weight_maxabs(weight, bits):
     """
     qmax = qmax_for_bits(bits)
     m = weight.detach().abs().max() + 1e-8
-    return round_ste(weight * (qmax / m)) * (m / qmax)
+    # the official operation order, ((W * qmax) / m) and ((q * m) / qmax), so that
+    # released models give bit-identical codes (a one-ulp difference can flip a tie)
+    return round_ste(weight * qmax / m) * m / qmax
 
 
 @MODELS.register_module()
@@ -121,7 +123,8 @@ class PAMSActQuantizer(nn.Module):
             return x
         alpha = self.alpha
         x = torch.maximum(torch.minimum(x, alpha), -alpha)
-        return round_ste(x * (self.qmax / alpha)) * (alpha / self.qmax)
+        # official operation order (see quantize_weight_maxabs)
+        return round_ste(x * self.qmax / alpha) * alpha / self.qmax
 
     @torch.no_grad()
     def _observe(self, x):

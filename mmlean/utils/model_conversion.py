@@ -71,7 +71,8 @@ def build_model(config: str, cfg_options: Optional[dict] = None):
     return cfg, MODELS.build(model_cfg).eval()
 
 
-def _listed(keys, limit=8):
+def listed_keys(keys, limit=8):
+    """Up to ``limit`` of ``keys``, sorted, comma-separated, and how many more."""
     keys = sorted(keys)
     more = f' and {len(keys) - limit} more' if len(keys) > limit else ''
     return ', '.join(keys[:limit]) + more
@@ -92,9 +93,9 @@ def check_against_model(converted: Mapping[str, torch.Tensor],
               if tuple(converted[k].shape) != tuple(reference[k].shape)]
     problems = []
     if missing:
-        problems.append(f'missing {len(missing)} key(s): {_listed(missing)}')
+        problems.append(f'missing {len(missing)} key(s): {listed_keys(missing)}')
     if unexpected:
-        problems.append(f'unexpected {len(unexpected)} key(s): {_listed(unexpected)}')
+        problems.append(f'unexpected {len(unexpected)} key(s): {listed_keys(unexpected)}')
     if shapes:
         problems.append(f'{len(shapes)} shape mismatch(es) (converted vs model): '
                         + '; '.join(shapes[:5]))

@@ -40,6 +40,9 @@ class PAMS(BaseEditModel):
         fp_checkpoint (str, optional): full-precision checkpoint.
         skt_loss (dict, optional): mmrazor loss config; None disables SKT.
         quantize_all_conv_inputs (bool): see :mod:`.quantize_arch`.
+        with_teacher (bool): build the FP teacher (False: evaluation of a
+            trained student only, e.g. a converted released model; needs
+            ``skt_loss=None``).
     """
 
     def __init__(self,
@@ -49,6 +52,7 @@ class PAMS(BaseEditModel):
                  fp_checkpoint: Optional[str] = None,
                  skt_loss: Optional[dict] = dict(type='ATLoss', loss_weight=1000.0),
                  quantize_all_conv_inputs: bool = True,
+                 with_teacher: bool = True,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
@@ -57,25 +61,29 @@ class PAMS(BaseEditModel):
         super().__init__(generator=generator, pixel_loss=pixel_loss, train_cfg=train_cfg,
                          test_cfg=test_cfg, init_cfg=init_cfg,
                          data_preprocessor=data_preprocessor)
+        if skt_loss and not with_teacher:
+            raise ValueError('PAMS: with_teacher=False needs skt_loss=None (the SKT loss '
+                             'distils from the teacher)')
         self.fp_checkpoint = fp_checkpoint
-        teacher = copy.deepcopy(self.generator)
+        teacher = copy.deepcopy(self.generator) if with_teacher else None
         self.feature_name = skt_feature_module(self.generator)
         quantize_sr_generator(self.generator, self.bits, quantize_all_conv_inputs)
-        teacher.requires_grad_(False)
-        self.teacher = teacher.eval()
+        self.teacher = teacher.requires_grad_(False).eval() if with_teacher else None
         self.skt_loss = (RAZOR_MODELS.build(
             dict(skt_loss, _scope_=skt_loss.get('_scope_', 'mmrazor'))) if skt_loss else None)
         self._student_feat = ModuleInputsRecorder(self.feature_name)
         self._student_feat.initialize(self.generator)
-        self._teacher_feat = ModuleInputsRecorder(self.feature_name)
-        self._teacher_feat.initialize(self.teacher)
+        if with_teacher:
+            self._teacher_feat = ModuleInputsRecorder(self.feature_name)
+            self._teacher_feat.initialize(self.teacher)
 
     def load_fp_checkpoint(self) -> None:
         """Copy the full-precision weights into the teacher and the student."""
         if not self.fp_checkpoint:
             return
         state = generator_state(self.fp_checkpoint)
-        load_fp_into(self.teacher, state, self.fp_checkpoint)
+        if self.teacher is not None:
+            load_fp_into(self.teacher, state, self.fp_checkpoint)
         load_fp_into(self.generator, state, self.fp_checkpoint, allowed_missing=_is_quantizer_key)
         print_log(f'PAMS: teacher and {self.bits}-bit student initialised from '
                   f'{self.fp_checkpoint}', logger='current')
@@ -92,7 +100,8 @@ class PAMS(BaseEditModel):
 
     def train(self, mode: bool = True):
         super().train(mode)
-        self.teacher.eval()
+        if self.teacher is not None:
+            self.teacher.eval()
         return self
 
     def forward_train(self, inputs: torch.Tensor, data_samples=None, **kwargs) -> Dict:

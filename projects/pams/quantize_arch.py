@@ -12,7 +12,13 @@ official code feeds the first conv of each EDSR block, and the second GFF
 conv of RDN, with full-precision activations (colorjam/PAMS issue #14),
 unlike the paper's Fig. 1. We quantize those inputs too, so every quantized
 conv sees a quantized input, as the paper draws it and as an integer engine
-needs. ``False`` reproduces the official placement.
+needs. With True an RDN dense layer also concatenates its unquantized input
+(mmagic's ``DenseLayer``), each later consumer quantizing the concatenation
+once on its own grid. ``False`` reproduces the official forward exactly,
+for the released models: FP inputs where the official code has them, and
+in each RDB the official re-quantized concatenation (``PAMS_RDB_Conv_in``
+passes ``act(x)``, not ``x``, on to the next layer, so early channels are
+rounded again by every later quantizer).
 """
 import torch
 import torch.nn as nn
@@ -54,11 +60,14 @@ class PAMSRDB(nn.Module):
 
     The block input is quantized (and is the local shortcut), each dense
     layer after the first quantizes its concatenated input, and the 1x1 local
-    feature fusion quantizes its input; all convs have k-bit weights.
+    feature fusion quantizes its input; all convs have k-bit weights. With
+    ``pass_quantized_concat`` a dense layer passes its quantized input on in
+    the concatenation (the official forward), else its unquantized input.
     """
 
-    def __init__(self, block: RDB, bits: int):
+    def __init__(self, block: RDB, bits: int, pass_quantized_concat: bool = False):
         super().__init__()
+        self.pass_quantized_concat = pass_quantized_concat
         self.quant_in = PAMSActQuantizer(bits)
         self.layers = block.layers
         for j, layer in enumerate(self.layers):
@@ -68,7 +77,15 @@ class PAMSRDB(nn.Module):
 
     def forward(self, x):
         xq = self.quant_in(x)
-        return xq + self.lff(self.layers(xq))
+        if not self.pass_quantized_concat:
+            return xq + self.lff(self.layers(xq))
+        out = xq
+        for layer in self.layers:
+            conv = layer.conv
+            if conv.input_quant is not None:
+                out = conv.input_quant(out)
+            out = torch.cat([out, layer.relu(conv.conv_quantized_input(out))], 1)
+        return xq + self.lff(out)
 
 
 def quantize_edsr(net: EDSRNet, bits: int, quantize_all_conv_inputs: bool = True) -> EDSRNet:
@@ -86,7 +103,7 @@ def quantize_rdn(net: RDNNet, bits: int, quantize_all_conv_inputs: bool = True) 
     """Swap the RDBs and the GFF convs of ``net`` (in place) for quantized ones."""
     check_bits(bits)
     for i, block in enumerate(net.rdbs):
-        net.rdbs[i] = PAMSRDB(block, bits)
+        net.rdbs[i] = PAMSRDB(block, bits, pass_quantized_concat=not quantize_all_conv_inputs)
     net.gff[0] = QuantConv2d.from_float(net.gff[0], bits, input_quant=PAMSActQuantizer(bits))
     net.gff[1] = QuantConv2d.from_float(
         net.gff[1], bits,

@@ -272,6 +272,10 @@ class ConfigRuns:
     def test_options(self, run):
         return _argv_options(cpu_options(run.cfg, train=False))
 
+    def eval_options(self, config):
+        """The evaluation ``--cfg-options`` of a config (no run of it needed)."""
+        return _argv_options(cpu_options(self.load(config), train=False))
+
 
 @pytest.fixture(scope='session')
 def config_runs(tools, mini_root):

@@ -216,6 +216,22 @@ def write_sr_test_sets(data_dir, seed=5):
                 _save(osp.join(data_dir, set_name, f'LRbicx{s}', f'{name}.png'), _bicubic(hr, s))
 
 
+def write_sr_benchmark(root, seed=12):
+    """The four test sets in EDSR-PyTorch's ``benchmark.tar`` layout (the official PAMS
+    README): ``<Set>/HR/<name>.png`` (sides not multiples of 4) and
+    ``<Set>/LR_bicubic/X{2,3,4}/<name>x{s}.png``, made from the HR image cut to a multiple
+    of the scale."""
+    rng = np.random.default_rng(seed)
+    for set_name, names in SR_TEST_SETS.items():
+        for k, name in enumerate(names):
+            hr = _image(rng, 49 + 6 * k, 62)
+            _save(osp.join(root, set_name, 'HR', f'{name}.png'), hr)
+            for s in (2, 3, 4):
+                cut = hr[:hr.shape[0] // s * s, :hr.shape[1] // s * s]
+                _save(osp.join(root, set_name, 'LR_bicubic', f'X{s}', f'{name}x{s}.png'),
+                      _bicubic(cut, s))
+
+
 # --- detection ------------------------------------------------------------------------------
 def _box_rle(x, y, bw, bh, w, h):
     """Uncompressed COCO RLE of a box mask: alternating zero/one run lengths over the
@@ -452,3 +468,4 @@ def write_all(data_dir):
     for name, writer in WRITERS.items():
         writer(osp.join(data_dir, name))
     write_sr_test_sets(data_dir)
+    write_sr_benchmark(osp.join(data_dir, 'benchmark'))

@@ -57,7 +57,7 @@ def _official_layout_writer():
 
 
 @pytest.mark.parametrize('arch', sorted(RELEASED))
-def test_released_model_converts_and_tests(arch, config_runs, tools, tmp_path):
+def test_released_model_converts_and_tests(arch, config_runs, tools, config_file, tmp_path):
     """The user's two commands for a released model: the converter, then tools/test.py
     (ImageNet: with the official-eval config, PIL resizing as the official evaluation)."""
     import torch
@@ -66,6 +66,15 @@ def test_released_model_converts_and_tests(arch, config_runs, tools, tmp_path):
     tools.ok('model_converters/rbnn_official.py', src, dst, '--arch', arch)
     metrics = config_runs.test_checkpoint(RELEASED[arch], dst, tmp_path)
     assert 0 <= metrics['accuracy/top1'] <= 100
+    # and its bit-packed deployment scores as the converted model does
+    report = str(tmp_path / 'deploy.json')
+    options = config_runs.eval_options(RELEASED[arch])
+    tools.ok('deployment/binary_deploy.py', config_file(RELEASED[arch]), dst,
+             '--out', str(tmp_path / 'deploy.pth'), '--eval', '--json', report, *options)
+    with open(report) as f:
+        result = json.load(f)
+    assert result['deploy']['accuracy/top1'] == pytest.approx(
+        result['simulated']['accuracy/top1'], abs=1e-6)
 
 
 @pytest.mark.parametrize('config', FULL_PRECISION)

@@ -256,3 +256,31 @@ def test_legacy_and_foreign_files_fail_in_one_line(tmp_path, capsys):
     assert converter.main([src, str(tmp_path / 'x.pth'), '--arch', 'resnet20']) == 2
     err = capsys.readouterr().err
     assert 'refused' in err and 'Foreign' in err
+
+
+@pytest.mark.parametrize('arch', ['resnet20', 'vgg-small'])
+def test_bit_packed_deployment_of_a_converted_model(arch, tmp_path):
+    """tools/deployment/binary_deploy.py's conversion of a converted model computes the
+    converted model's logits (the bit-packed engine against the simulated network)."""
+    from mmengine.runner import load_checkpoint
+
+    import mmlean  # noqa: F401
+    from mmlean.binary import convert_to_deploy
+    from mmlean.utils.model_conversion import build_model
+    converter = _converter()
+    gen = torch.Generator().manual_seed(11)
+    src, dst = str(tmp_path / 'model_best.pth.tar'), str(tmp_path / 'converted.pth')
+    write_official(src, arch, gen)
+    assert converter.main([src, dst, '--arch', arch]) == 0
+    _, model = build_model(osp.join(ROOT, 'configs', 'rbnn', converter.ARCHS[arch]))
+    load_checkpoint(model, dst, strict=True)
+    x = torch.randn(4, 3, 32, 32, generator=gen)
+    with torch.no_grad():
+        simulated = model(x, mode='tensor')
+        names = convert_to_deploy(model.architecture, sample=x[:1])
+        deployed = model(x, mode='tensor')
+    simulated = simulated[-1] if isinstance(simulated, (tuple, list)) else simulated
+    deployed = deployed[-1] if isinstance(deployed, (tuple, list)) else deployed
+    assert names
+    assert torch.allclose(deployed, simulated, rtol=0, atol=1e-4 * simulated.abs().max())
+    assert torch.equal(deployed.argmax(1), simulated.argmax(1))
