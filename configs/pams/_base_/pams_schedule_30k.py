@@ -8,6 +8,8 @@ pams_train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=30000,
 pams_optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
+    # the frozen teacher stays out of the parameter walk (one log line, not a warning each)
+    constructor='SkipFrozenOptimWrapperConstructor',
     optimizer=dict(type='Adam', lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0),
     paramwise_cfg=dict(custom_keys={'.alpha': dict(lr_mult=100.0, decay_mult=0.0)}))
 pams_param_scheduler = dict(
