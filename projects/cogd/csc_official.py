@@ -39,7 +39,9 @@ code puts the 1e-5 inside the absolute value) and
 Metrics (``PSNR_bt.m``, ``SSIM_bt.m``): the reconstruction's interior and
 the image, each min-max normalised to [0, 1] on its own; PSNR with peak 1
 and SSIM as one global window with ``c1 = 0.01^2``, ``c2 = 0.03^2`` and
-sample (N - 1) variances and covariance; both averaged over the images.
+sample (N - 1) variances and covariance; both averaged over the images. (Run
+under GNU Octave 7, the same code's ``cov`` pairs two image columns instead:
+:func:`official_ssim` ``covariance='octave7'``.)
 """
 from dataclasses import dataclass
 from typing import Dict, List, Optional
@@ -70,16 +72,32 @@ def official_psnr(images: torch.Tensor, reconstruction: torch.Tensor) -> List[fl
 
 
 def official_ssim(images: torch.Tensor, reconstruction: torch.Tensor, k1: float = 0.01,
-                  k2: float = 0.03, value_range: float = 1.0) -> List[float]:
+                  k2: float = 0.03, value_range: float = 1.0,
+                  covariance: str = 'matlab') -> List[float]:
     """Per-image SSIM of ``SSIM_bt.m``: one window over the whole (min-max
-    normalised) image, MATLAB's ``std2`` and ``cov`` (N - 1 normalisation)."""
-    x = _minmax(images.double()).flatten(1)
-    y = _minmax(reconstruction.double()).flatten(1)
+    normalised) image, ``std2`` and ``cov`` (N - 1 normalisation).
+
+    ``covariance``: ``'matlab'``: ``cov(x, y)`` of two matrices is the 2 x 2
+    covariance of ``x(:)`` and ``y(:)`` (MATLAB, and GNU Octave from 8), its
+    (1, 2) entry the covariance of the two images. ``'octave7'``: GNU Octave 7 and
+    older return the covariances between the columns of ``x`` and of ``y``, so
+    ``var_xy(1, 2)`` is the covariance of *column 1* of the image with *column 2*
+    of the reconstruction (what the code computes when run under Octave 7).
+    """
+    if covariance not in ('matlab', 'octave7'):
+        raise ValueError(f"covariance must be 'matlab' or 'octave7', got {covariance!r}")
+    xi, yi = _minmax(images.double()), _minmax(reconstruction.double())
+    x, y = xi.flatten(1), yi.flatten(1)
     c1, c2 = (k1 * value_range)**2, (k2 * value_range)**2
     mx, my = x.mean(1), y.mean(1)
     n = x.shape[1]
     vx, vy = x.var(1, unbiased=True), y.var(1, unbiased=True)
-    cxy = ((x - mx[:, None]) * (y - my[:, None])).sum(1) / (n - 1)
+    if covariance == 'matlab':
+        cxy = ((x - mx[:, None]) * (y - my[:, None])).sum(1) / (n - 1)
+    else:
+        a, b = xi[:, :, 0], yi[:, :, 1]  # (N, rows): MATLAB columns 1 and 2
+        cxy = ((a - a.mean(1, keepdim=True)) * (b - b.mean(1, keepdim=True))).sum(1) / (
+            a.shape[1] - 1)
     ssim = (2 * mx * my + c1) * (2 * cxy + c2) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
     return ssim.tolist()
 
@@ -338,7 +356,8 @@ class OfficialLoopCSC:
         """Mean official PSNR and SSIM over the images (against the full images)."""
         rec = self.reconstruction()
         p, s = official_psnr(self.images, rec), official_ssim(self.images, rec)
-        return dict(psnr=sum(p) / len(p), ssim=sum(s) / len(s))
+        s7 = official_ssim(self.images, rec, covariance='octave7')
+        return dict(psnr=sum(p) / len(p), ssim=sum(s) / len(s), ssim_octave7=sum(s7) / len(s7))
 
     def filters(self) -> torch.Tensor:
         """The learned filters on their s x s support (centred), (K, s, s)."""

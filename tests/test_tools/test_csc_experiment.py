@@ -4,6 +4,7 @@ import json
 import os
 import os.path as osp
 
+import numpy as np
 import pytest
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -24,8 +25,11 @@ def test_seeds_resume_and_report(protocol, tmp_path, capsys):
     tool, out = _tool(), str(tmp_path / 'csc')
     argv = SMALL + ['--seeds', '1,2', '--protocol', protocol, '--out', out]
     assert tool.main(argv) == 0
-    runs = sorted(os.listdir(osp.join(out, 'runs')))
+    files = sorted(os.listdir(osp.join(out, 'runs')))
+    runs = [f for f in files if f.endswith('.json')]
     assert len(runs) == 2 * 2 * 2  # tasks x seeds x methods
+    # each run keeps its reconstruction, for metrics computed later
+    assert np.load(osp.join(out, 'runs', runs[0][:-5] + '.npy')).shape == (3, 24, 24)
     capsys.readouterr()
     assert tool.main(argv) == 0  # everything finished is kept, nothing runs again
     assert capsys.readouterr().out.count('done before, kept') == 8
@@ -40,6 +44,8 @@ def test_seeds_resume_and_report(protocol, tmp_path, capsys):
     with open(osp.join(out, 'runs', runs[0])) as f:
         record = json.load(f)
     assert record['protocol'] == protocol and len(record['history']) == 3
+    if protocol == 'official':
+        assert 0 < record['ssim_octave7'] <= 1
 
 
 def test_missing_data_root_fails_in_one_line(tmp_path, capsys):

@@ -24,6 +24,7 @@ over the seeds and the paired difference CoGD - FFCSC. ``--data`` takes ``fruit`
 scikit-image's photographs, no download) or a folder of images.
 """
 import argparse
+import io
 import json
 import os
 import os.path as osp
@@ -90,6 +91,7 @@ def solve(images, mask, method, task, seed, args):
             index_page_offset=args.index_page_offset)
         solver = OfficialLoopCSC(images, mask, cfg).run()
         metrics = solver.metrics()
+        rec = solver.reconstruction()
     else:
         from mmlean.projects.cogd.csc import ConvSparseCoding, CSCConfig, psnr, ssim
         extra = {}
@@ -106,10 +108,11 @@ def solve(images, mask, method, task, seed, args):
                        ssim=sum(ssim(rec[i], images[i]) for i in range(n)) / n)
     history = [{k: v for k, v in h.items() if isinstance(v, (int, float, bool))}
                for h in solver.history]
-    return metrics, history
+    return metrics, history, rec
 
 
 def run_campaign(args):
+    import numpy as np
     import torch
 
     from mmlean.compat.atomic_write import atomic_write_bytes
@@ -135,7 +138,11 @@ def run_campaign(args):
                         print(f'{name}: done before, kept', flush=True)
                         continue
                     start = time.perf_counter()
-                    metrics, history = solve(images, mask, method, task, seed, args)
+                    metrics, history, rec = solve(images, mask, method, task, seed, args)
+                    # the reconstruction, for metrics computed later (float32, 0.4 MB)
+                    buffer = io.BytesIO()
+                    np.save(buffer, rec.float().numpy())
+                    atomic_write_bytes(buffer.getvalue(), path[:-len('.json')] + '.npy')
                     record = dict(data=data, task=task, method=method, seed=seed,
                                   protocol=args.protocol, max_positions=args.max_positions,
                                   index_page_offset=args.index_page_offset,
@@ -156,7 +163,8 @@ def report(out):
     """Mean +- std per (data, task, method) and the paired CoGD - FFCSC difference."""
     runs_dir = osp.join(out, 'runs')
     records = []
-    for name in sorted(os.listdir(runs_dir)) if osp.isdir(runs_dir) else []:
+    names = sorted(os.listdir(runs_dir)) if osp.isdir(runs_dir) else []
+    for name in (n for n in names if n.endswith('.json')):
         with open(osp.join(runs_dir, name)) as f:
             records.append(json.load(f))
     rows, table = {}, []
@@ -164,7 +172,8 @@ def report(out):
         key = (osp.basename(r['data'].rstrip('/')), r['task'])
         rows.setdefault(key, {}).setdefault(r['method'], {})[r['seed']] = r
     lines = ['| data | task | seeds | FFCSC PSNR | CoGD PSNR | CoGD - FFCSC (paired) | '
-             'FFCSC SSIM | CoGD SSIM |', '|---|---|---|---|---|---|---|---|']
+             'FFCSC SSIM | CoGD SSIM | SSIM with Octave 7 cov (FFCSC / CoGD) |',
+             '|---|---|---|---|---|---|---|---|---|']
     for (data, task), methods in sorted(rows.items()):
         base, cogd = methods.get('FFCSC', {}), methods.get('CoGD', {})
         seeds = sorted(set(base) & set(cogd))
@@ -175,9 +184,13 @@ def report(out):
             stats[label] = (_mean_std([runs[s]['psnr'] for s in seeds]),
                             _mean_std([runs[s]['ssim'] for s in seeds]))
         diff = _mean_std([cogd[s]['psnr'] - base[s]['psnr'] for s in seeds])
+        octave = [_mean_std([runs[s]['ssim_octave7'] for s in seeds])
+                  if all('ssim_octave7' in runs[s] for s in seeds) else None
+                  for runs in (base, cogd)]
         entry = dict(data=data, task=task, seeds=seeds,
                      ffcsc_psnr=stats['FFCSC'][0], cogd_psnr=stats['CoGD'][0], diff=diff,
                      ffcsc_ssim=stats['FFCSC'][1], cogd_ssim=stats['CoGD'][1],
+                     ssim_octave7=octave,
                      per_seed={s: dict(ffcsc=base[s]['psnr'], cogd=cogd[s]['psnr'])
                                for s in seeds})
         table.append(entry)
@@ -185,7 +198,9 @@ def report(out):
         lines.append(f"| {data} | {task} | {len(seeds)} | {fmt(*stats['FFCSC'][0])} dB | "
                      f"{fmt(*stats['CoGD'][0])} dB | {diff[0]:+.3f} ± {diff[1]:.3f} dB | "
                      f"{stats['FFCSC'][1][0]:.4f} ± {stats['FFCSC'][1][1]:.4f} | "
-                     f"{stats['CoGD'][1][0]:.4f} ± {stats['CoGD'][1][1]:.4f} |")
+                     f"{stats['CoGD'][1][0]:.4f} ± {stats['CoGD'][1][1]:.4f} | "
+                     + (' / '.join(f'{m:.4f} ± {d:.4f}' for m, d in octave)
+                        if None not in octave else 'n/a') + ' |')
     text = '\n'.join(lines) + '\n'
     with open(osp.join(out, 'report.md'), 'w') as f:
         f.write(text)

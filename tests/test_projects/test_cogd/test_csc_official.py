@@ -32,6 +32,19 @@ def test_psnr_and_ssim_are_the_matlab_formulas():
         expected = ((2 * x.mean() * y.mean() + c1) * (2 * cov + c2)
                     / ((x.mean()**2 + y.mean()**2 + c1) * (sx**2 + sy**2 + c2)))
         assert ssim[i] == pytest.approx(expected)
+    # GNU Octave 7's cov(x, y) of two matrices: columns of x against columns of y, (1, 2)
+    octave = official_ssim(images, rec, covariance='octave7')
+    for i in range(images.shape[0]):
+        x, y = images[i].numpy(), rec[i].numpy()
+        x = (x - x.min()) / (x.max() - x.min())
+        y = (y - y.min()) / (y.max() - y.min())
+        xc, yc = x - x.mean(0), y - y.mean(0)
+        cross = xc.T @ yc / (x.shape[0] - 1)  # Octave 7: (columns of x) x (columns of y)
+        c1, c2 = 0.01**2, 0.03**2
+        expected = ((2 * x.mean() * y.mean() + c1) * (2 * cross[0, 1] + c2)
+                    / ((x.mean()**2 + y.mean()**2 + c1)
+                       * (np.var(x, ddof=1) + np.var(y, ddof=1) + c2)))
+        assert octave[i] == pytest.approx(expected)
     # min-max normalisation: an affine change of the reconstruction changes nothing
     assert official_psnr(images, 3 * rec - 7) == pytest.approx(psnr)
     assert official_ssim(images, images) == pytest.approx([1.0] * 3)
