@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: env demo test test-fast lint cuda-build-check clean
+.PHONY: env demo test test-fast lint cuda-build-check gpu-check gpu-wheels clean
 
 env:
 	@bash tools/setup_env.sh
@@ -27,6 +27,15 @@ lint: env
 # Shows that the CUDA sources of mmlean._ext compile here (nvcc, no GPU needed).
 cuda-build-check: env
 	@PYTHON=$(PY) bash tools/cuda_build_check.sh
+
+# The GPU readiness check (tools/gpu_check.py): kernels, modules and training on one device;
+# DEVICE=cpu runs it here. Report: work_dirs/gpu_check/gpu_check.{md,json}.
+gpu-check:
+	$(PY) tools/gpu_check.py --device $${DEVICE:-cuda} --out work_dirs/gpu_check
+
+# The wheels gpu-check needs on a GPU machine without network (into .whl, at most 60 MiB).
+gpu-wheels: env
+	@PIP="$(PY) -m pip" bash tools/gpu_wheels.sh .whl
 
 clean:
 	rm -rf build work_dirs outputs
