@@ -570,7 +570,8 @@ def _mmagic_net(cfg):
     pams = require('mmlean.projects.pams')
     from mmagic.registry import MODELS
     _seed()
-    net = MODELS.build(cfg)
+    # _scope_: build in mmagic's registry whatever the current default scope is
+    net = MODELS.build(dict(cfg, _scope_='mmagic'))
     quant = pams.quantize_edsr if cfg['type'] == 'EDSRNet' else pams.quantize_rdn
     net = quant(net, 4)
     import torch
