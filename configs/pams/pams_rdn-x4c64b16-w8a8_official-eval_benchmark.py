@@ -4,16 +4,8 @@
 # (configs/pams/_base_/pams_official_eval_x4.py). The official quantizer placement
 # (quantize_all_conv_inputs=False; see projects/pams/README.md) and no teacher, which
 # testing does not use. For tools/test.py; train with pams_rdn-x4c64b16-w8a8_1xb16-30k_div2k.py.
-_base_ = [
-    './pams_rdn-x4c64b16-w8a8_1xb16-30k_div2k.py',
-    './_base_/pams_official_eval_x4.py',
-]
+# As the 4-bit official-eval config, with an 8-bit body.
+_base_ = ['./pams_rdn-x4c64b16-w4a4_official-eval_benchmark.py']
 experiment_name = 'pams_rdn-x4c64b16-w8a8_official-eval_benchmark'
 work_dir = f'./work_dirs/{experiment_name}'
-model = dict(
-    fp_checkpoint=None,
-    skt_loss=None,
-    with_teacher=False,
-    quantize_all_conv_inputs=False,
-    data_preprocessor={{_base_.pams_official_preprocessor}})
-test_dataloader = {{_base_.pams_official_test_dataloaders}}
+model = dict(bits=8)

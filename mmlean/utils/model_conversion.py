@@ -118,3 +118,32 @@ def save_converted(state_dict: Mapping[str, torch.Tensor], dst: str, source: str
         buffer)
     atomic_write_bytes(buffer.getvalue(), dst)
     return meta
+
+
+def converter_parser(doc: str, archs: Iterable[str], src_help: str):
+    """The shared command line of ``tools/model_converters/<method>_official.py``:
+    ``SRC DST --arch NAME``, the script's docstring as description and epilog."""
+    import argparse
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=doc.split('\n\n', 1)[1])
+    parser.add_argument('src', help=src_help)
+    parser.add_argument('dst', help='mmlean checkpoint to write (.pth)')
+    parser.add_argument('--arch', required=True, choices=sorted(archs))
+    return parser
+
+
+def run_converter(script: str, args, convert) -> int:
+    """Call ``convert()`` and report in one line: the written file, or the error (exit 2)."""
+    import sys
+
+    import mmlean  # noqa: F401  (mmlean.compat)
+    from mmlean.compat.checkpoint import CheckpointError, CheckpointSecurityError
+    from mmlean.utils.config import ConfigError
+    try:
+        meta = convert()
+    except (ConversionError, ConfigError, CheckpointError, CheckpointSecurityError) as err:
+        print(f'{script}: error: {err}', file=sys.stderr)
+        return 2
+    print(f'{args.src} -> {args.dst} ({args.arch}; config {meta["config"]})')
+    return 0

@@ -23,7 +23,6 @@ and classifier as for BNAS; everything under ``architecture``. Written besides: 
 normalisation the official model applies inside (``backbone.mean/std``, CIFAR-10's exact
 statistics), and the search masks of the fixed edges (all kept).
 """
-import argparse
 import os.path as osp
 import re
 import sys
@@ -108,25 +107,13 @@ def convert(src: str, dst: str, arch: str) -> dict:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split('\n\n', 1)[1])
-    parser.add_argument('src', help='official checkpoint (ABANDIT_CIFAR_{1,2}.pth.tar)')
-    parser.add_argument('dst', help='mmlean checkpoint to write (.pth)')
-    parser.add_argument('--arch', required=True, choices=sorted(ARCHS))
+    from mmlean.utils.model_conversion import converter_parser, run_converter
+    parser = converter_parser(
+        __doc__, ARCHS, 'official checkpoint (ABANDIT_CIFAR_{1,2}.pth.tar)')
     args = parser.parse_args(argv)
-    import mmlean  # noqa: F401  (mmlean.compat)
     import mmlean.projects.abanditnas  # noqa: F401
-    from mmlean.compat.checkpoint import CheckpointError, CheckpointSecurityError
-    from mmlean.utils.config import ConfigError
-    from mmlean.utils.model_conversion import ConversionError
-    try:
-        meta = convert(args.src, args.dst, args.arch)
-    except (ConversionError, ConfigError, CheckpointError, CheckpointSecurityError) as err:
-        print(f'abanditnas_official.py: error: {err}', file=sys.stderr)
-        return 2
-    print(f'{args.src} -> {args.dst} ({args.arch}; config {meta["config"]})')
-    return 0
+    return run_converter('abanditnas_official.py', args,
+                         lambda: convert(args.src, args.dst, args.arch))
 
 
 if __name__ == '__main__':

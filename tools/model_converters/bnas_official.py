@@ -20,7 +20,6 @@ _candidates.<op>``, with a dilated conv's ``net`` -> ``conv1`` and a separable c
 ``classifier`` -> ``head.fc``. The official XNOR convs hold only their latent weight
 (alpha = mean|W| is computed in the forward), as ours.
 """
-import argparse
 import os.path as osp
 import re
 import sys
@@ -92,25 +91,13 @@ def convert(src: str, dst: str, arch: str) -> dict:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split('\n\n', 1)[1])
-    parser.add_argument('src', help='official checkpoint (XNOR.pth.tar / XNOR_larger.pth.tar)')
-    parser.add_argument('dst', help='mmlean checkpoint to write (.pth)')
-    parser.add_argument('--arch', required=True, choices=sorted(ARCHS))
+    from mmlean.utils.model_conversion import converter_parser, run_converter
+    parser = converter_parser(
+        __doc__, ARCHS, 'official checkpoint (XNOR.pth.tar / XNOR_larger.pth.tar)')
     args = parser.parse_args(argv)
-    import mmlean  # noqa: F401  (mmlean.compat)
     import mmlean.nas  # noqa: F401  (the NAS ops the configs build)
-    from mmlean.compat.checkpoint import CheckpointError, CheckpointSecurityError
-    from mmlean.utils.config import ConfigError
-    from mmlean.utils.model_conversion import ConversionError
-    try:
-        meta = convert(args.src, args.dst, args.arch)
-    except (ConversionError, ConfigError, CheckpointError, CheckpointSecurityError) as err:
-        print(f'bnas_official.py: error: {err}', file=sys.stderr)
-        return 2
-    print(f'{args.src} -> {args.dst} ({args.arch}; config {meta["config"]})')
-    return 0
+    return run_converter('bnas_official.py', args,
+                         lambda: convert(args.src, args.dst, args.arch))
 
 
 if __name__ == '__main__':

@@ -30,7 +30,6 @@ position in its layer list (pools counted) and go to the conv / BN of mmlean's
 ``head.layers.{0.fc,0.norm,1.fc}``. Missing ``num_batches_tracked`` (old torchvision
 files) are filled with 0.
 """
-import argparse
 import os.path as osp
 import re
 import sys
@@ -147,27 +146,15 @@ def convert_pruned(src: str, dst: str, arch: str) -> dict:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split('\n\n', 1)[1])
-    parser.add_argument('src', help='official checkpoint')
-    parser.add_argument('dst', help='mmlean checkpoint to write (.pth)')
-    parser.add_argument('--arch', required=True, choices=sorted(ARCHS))
+    from mmlean.utils.model_conversion import converter_parser, run_converter
+    parser = converter_parser(__doc__, ARCHS, 'official checkpoint')
     parser.add_argument('--pruned', action='store_true',
                         help='SRC is a physically pruned HRankPlus model')
     args = parser.parse_args(argv)
-    import mmlean  # noqa: F401  (mmlean.compat)
     import mmlean.projects.hrank  # noqa: F401
-    from mmlean.compat.checkpoint import CheckpointError, CheckpointSecurityError
-    from mmlean.utils.config import ConfigError
-    from mmlean.utils.model_conversion import ConversionError
-    try:
-        meta = (convert_pruned if args.pruned else convert)(args.src, args.dst, args.arch)
-    except (ConversionError, ConfigError, CheckpointError, CheckpointSecurityError) as err:
-        print(f'hrank_official.py: error: {err}', file=sys.stderr)
-        return 2
-    print(f'{args.src} -> {args.dst} ({args.arch}; config {meta["config"]})')
-    return 0
+    convert_file = convert_pruned if args.pruned else convert
+    return run_converter('hrank_official.py', args,
+                         lambda: convert_file(args.src, args.dst, args.arch))
 
 
 if __name__ == '__main__':

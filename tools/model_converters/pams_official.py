@@ -43,7 +43,6 @@ duplicate ``body.N.body.2`` of each EDSR student block (the same module as
 ``quant_act2``: checked equal) and RDN's ``RDBs.N.convs.0.act`` (never called). Each
 quantizer's ``alpha`` (shape (1,) or ()) becomes a scalar, marked initialised.
 """
-import argparse
 import os.path as osp
 import re
 import sys
@@ -188,26 +187,14 @@ def convert(src: str, dst: str, arch: str, for_training: bool = False) -> dict:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split('\n\n', 1)[1])
-    parser.add_argument('src', help='official file (.pt / .pth.tar)')
-    parser.add_argument('dst', help='mmlean checkpoint to write (.pth)')
-    parser.add_argument('--arch', required=True, choices=sorted(ARCHS))
+    from mmlean.utils.model_conversion import converter_parser, run_converter
+    parser = converter_parser(
+        __doc__, ARCHS, 'official file (.pt / .pth.tar)')
     parser.add_argument('--for-training', action='store_true',
                         help='write a teacher for the training configs ([0, 1] inputs)')
     args = parser.parse_args(argv)
-    import mmlean  # noqa: F401  (mmlean.compat)
-    from mmlean.compat.checkpoint import CheckpointError, CheckpointSecurityError
-    from mmlean.utils.config import ConfigError
-    from mmlean.utils.model_conversion import ConversionError
-    try:
-        meta = convert(args.src, args.dst, args.arch, args.for_training)
-    except (ConversionError, ConfigError, CheckpointError, CheckpointSecurityError) as err:
-        print(f'pams_official.py: error: {err}', file=sys.stderr)
-        return 2
-    print(f'{args.src} -> {args.dst} ({args.arch}; config {meta["config"]})')
-    return 0
+    return run_converter('pams_official.py', args,
+                         lambda: convert(args.src, args.dst, args.arch, args.for_training))
 
 
 if __name__ == '__main__':

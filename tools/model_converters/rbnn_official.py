@@ -26,7 +26,6 @@ classifier) -> ``neck.bn``, ``linear``/``fc`` -> ``head.fc``, ImageNet ``downsam
 ``features`` Sequential; all under ``architecture``. Dropped: the ImageNet ``bn3`` (built
 but never used by the official forward).
 """
-import argparse
 import os.path as osp
 import sys
 
@@ -93,25 +92,10 @@ def convert(src: str, dst: str, arch: str) -> dict:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split('\n\n', 1)[1])
-    parser.add_argument('src', help='official checkpoint (.pth.tar)')
-    parser.add_argument('dst', help='mmlean checkpoint to write (.pth)')
-    parser.add_argument('--arch', required=True, choices=sorted(ARCHS))
+    from mmlean.utils.model_conversion import converter_parser, run_converter
+    parser = converter_parser(__doc__, ARCHS, 'official checkpoint (.pth.tar)')
     args = parser.parse_args(argv)
-    import mmlean  # noqa: F401  (mmlean.compat)
-    from mmlean.compat.checkpoint import CheckpointError, CheckpointSecurityError
-    from mmlean.utils.config import ConfigError
-    from mmlean.utils.model_conversion import ConversionError
-    try:
-        meta = convert(args.src, args.dst, args.arch)
-    except (ConversionError, ConfigError, CheckpointError, CheckpointSecurityError) as err:
-        print(f'rbnn_official.py: error: {err}', file=sys.stderr)
-        return 2
-    print(f'{args.src} -> {args.dst} ({args.arch}; config {meta["config"]}; official '
-          f'{meta["official"]})')
-    return 0
+    return run_converter('rbnn_official.py', args, lambda: convert(args.src, args.dst, args.arch))
 
 
 if __name__ == '__main__':
