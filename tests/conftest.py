@@ -1,11 +1,15 @@
 import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
 # Keep tests on one thread where they time nothing: predictable on 2 shared cores.
 os.environ.setdefault('OMP_NUM_THREADS', '1')
+# deployments time their kernel forms once and cache the choice; tests keep their own cache
+# (inherited by the tools they run) instead of the user's ~/.cache/mmlean
+os.environ['MMLEAN_CACHE_DIR'] = tempfile.mkdtemp(prefix='mmlean-test-cache-')
 
 
 @pytest.fixture(scope='session')

@@ -20,15 +20,4 @@ param_scheduler = {{_base_.pams_param_scheduler}}
 custom_hooks = {{_base_.pams_custom_hooks}}
 default_hooks = dict(checkpoint=dict(interval=1000, max_keep_ckpts=3))
 # HR patch 96 (official run.sh and default)
-train_dataloader = dict(dataset=dict(pipeline=[
-    dict(type='LoadImageFromFile', key='img', color_type='color', channel_order='rgb',
-         imdecode_backend='cv2'),
-    dict(type='LoadImageFromFile', key='gt', color_type='color', channel_order='rgb',
-         imdecode_backend='cv2'),
-    dict(type='SetValues', dictionary=dict(scale=4)),
-    dict(type='PairedRandomCrop', gt_patch_size=96),
-    dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5, direction='horizontal'),
-    dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5, direction='vertical'),
-    dict(type='RandomTransposeHW', keys=['img', 'gt'], transpose_ratio=0.5),
-    dict(type='PackInputs')
-]))
+train_dataloader = {{_base_.pams_div2k_train_x4_patch96}}

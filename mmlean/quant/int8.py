@@ -35,6 +35,7 @@ import torch
 import torch.ao.nn.intrinsic.quantized as nniq
 import torch.ao.nn.quantized as nnq
 import torch.nn as nn
+import torch.nn.functional as F
 
 from .conv import QuantConv2d
 from .quantizers import qmax_for_bits
@@ -42,6 +43,7 @@ from .quantizers import qmax_for_bits
 ACT_ZERO_POINT = 128
 INT16_MAX = 32767
 MODES = ('auto', 'direct', 'safe')
+FORMS = ('direct', 'safe', 'float')  # the forms a deployment can time and choose from
 
 
 def select_engine() -> str:
@@ -198,3 +200,37 @@ def clamp_codes(q: torch.Tensor, qmax: int = 127) -> torch.Tensor:
     """Clamp a zero-point-0 quint8 tensor to ``qmax`` levels (the fake quantizer's
     ``alpha``), keeping it quantized."""
     return torch.clamp(q, 0.0, qmax * q.q_scale())
+
+
+def round_to_grid_(x: torch.Tensor, scale: float, low: int, high: int) -> torch.Tensor:
+    """``x <- clamp(round(x / scale), low, high) * scale`` in place: the fake quantizer's
+    grid (PAMS Eq. 3 with ``scale = alpha / qmax``), equal up to float rounding."""
+    return x.div_(scale).round_().clamp_(low, high).mul_(scale)
+
+
+class FloatConvOnCodes(nn.Module):
+    """An FP32 conv on the dequantized int8 weight codes of a :class:`QuantConv2d`.
+
+    The third deployment form beside the direct and the split int8 conv: on a
+    CPU where torch's FP32 conv outruns its int8 kernels (AVX2 without VNNI,
+    where u8 x s8 pairs go through ``vpmaddubsw``), the same weights
+    ``codes * scale`` run through the FP32 kernel. The module stores the int8
+    codes and one scale (what a checkpoint of it holds: 4x smaller than FP32);
+    the FP32 weight lives in memory only. Equal to the fake-quantized conv up
+    to float rounding.
+    """
+
+    def __init__(self, conv: QuantConv2d):
+        super().__init__()
+        codes, self.w_scale = weight_codes(conv)
+        self.register_buffer('codes', codes)
+        bias = conv.bias.detach().float().clone() if conv.bias is not None else None
+        self.register_buffer('bias', bias)
+        self.stride, self.padding = conv.stride, conv.padding
+        self.dilation, self.groups = conv.dilation, conv.groups
+        weight = (codes.float() * self.w_scale).contiguous(memory_format=torch.channels_last)
+        self.register_buffer('weight', weight, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)

@@ -103,22 +103,33 @@ def official_ssim(images: torch.Tensor, reconstruction: torch.Tensor, k1: float 
 
 
 # -- the correction's positions -------------------------------------------------------
-def ranked_positions(z_sum: torch.Tensor, count: int, order: str = 'official') -> torch.Tensor:
-    """0-based MATLAB (column-major) linear indices of the ``count`` positions ranked
-    by the summed code: ``order='official'`` from the second largest down
-    (``indb(len3 - i)``, i = 1..count), ``'top'`` from the largest.
+def ranked_positions(z_sum: torch.Tensor, count: int, order: str = 'official',
+                     saturate_at: Optional[int] = None) -> torch.Tensor:
+    """0-based MATLAB (column-major) linear indices of the ``count`` positions the
+    correction visits, ranked by the summed code: ``order='official'`` reads
+    ``indb(len3 - i)``, i = 1..count, of the ascending sort (from the second largest
+    down), ``'top'`` from the largest.
+
+    ``saturate_at=255`` is what MATLAB and Octave compute: ``i`` runs over
+    ``1:uint8(...)``, a colon with an integer operand yields that integer class, and
+    ``len3 - i`` of a double and a uint8 is a uint8 that saturates at 255, so every
+    pass reads ``indb(255)`` (the 255th *smallest* summed code) whenever ``len3 - i``
+    exceeds 255. The same position is then visited ``count`` times.
 
     Args:
         z_sum (Tensor): (K, H', W'), the codes summed over the images.
     """
+    if order not in ('official', 'top'):
+        raise ValueError(f"order must be 'official' or 'top', got {order!r}")
     flat = z_sum.permute(0, 2, 1).reshape(-1)  # MATLAB order: row fastest, then column, filter
     ascending = torch.sort(flat, stable=True).indices
     n = flat.numel()
     first = 2 if order == 'official' else 1
-    if order not in ('official', 'top'):
-        raise ValueError(f"order must be 'official' or 'top', got {order!r}")
     stop = min(n, count + first - 1)
-    return ascending[n - torch.arange(first, stop + 1)]
+    one_based = n + 1 - torch.arange(first, stop + 1)  # indb(len3 - i), i = first - 1 ..
+    if saturate_at is not None and order == 'official':
+        one_based = one_based.clamp_max(saturate_at)
+    return ascending[one_based - 1]
 
 
 def decode_index(index: int, height: int, width: int, page_offset: int = 1):
@@ -149,6 +160,7 @@ class OfficialCSCConfig:
     max_positions: Optional[int] = MATLAB_UINT8_MAX  # None: round(alpha * len3)
     order: str = 'official'             # 'official' (second largest down) | 'top'
     index_page_offset: int = 1          # 1: the official decoding; 0: the intended one
+    loop_counter: str = 'uint8'         # 'uint8': len3 - i saturates (official); 'double'
     mix: float = 0.99                   # backtrack: d = (1 - mix) d + mix d_old
     beta: float = 0.05                  # rescale: c = beta * sum(residual)
     rescale_step: float = 0.1           # rescale: d += step * c * p * d_old
@@ -292,8 +304,14 @@ class OfficialLoopCSC:
             count = min(count, cfg.max_positions)
         if count <= 0:
             return []
+        if cfg.loop_counter not in ('uint8', 'double'):
+            raise ValueError(f"loop_counter must be 'uint8' or 'double', got {cfg.loop_counter!r}")
+        # the uint8 loop counter comes with the uint8 count (max_positions); None is the
+        # whole alpha fraction with a double counter
+        saturate = (MATLAB_UINT8_MAX if cfg.loop_counter == 'uint8' and cfg.max_positions
+                    is not None else None)
         z_sum = self.z.sum(0)
-        indices = ranked_positions(z_sum, count, cfg.order).tolist()
+        indices = ranked_positions(z_sum, count, cfg.order, saturate).tolist()
         decoded = (decode_index(i, *self.shape, page_offset=cfg.index_page_offset)
                    for i in indices)
         return [p for p in decoded if p is not None]
@@ -306,12 +324,15 @@ class OfficialLoopCSC:
         alpha = (cfg.outer_iters - t) / (divisor * cfg.outer_iters)
         positions = self.positions(alpha)
         d = self.d.clone()
-        if cfg.rule == 'backtrack':
+        if len(set(positions)) == len(positions) > MATLAB_UINT8_MAX:
+            # distinct positions (the whole alpha fraction): each is changed once from its
+            # own values, so one vectorised step equals the code's loop
+            self._correct_at_once(d, d_old, positions)
+        elif cfg.rule == 'backtrack':
             for k, i, j in positions:
                 d[k, i, j] = (1 - cfg.mix) * d[k, i, j] + cfg.mix * d_old[k, i, j]
         else:
-            resid = self.mask * (self.interior(self.synthesize(self.d, self.z)) - self.b)
-            c = cfg.beta * float(resid.sum())
+            c = self._residual_scale()
             dz = self.z - self.z_old
             for k, i, j in positions:
                 # the code's abs((d - d_old) + 1e-5): eps inside the absolute value
@@ -321,6 +342,25 @@ class OfficialLoopCSC:
                 d[k, i, j] = d[k, i, j] + d_old[k, i, j] * cfg.rescale_step * c * p
         self.d = d
         return len(positions)
+
+    def _residual_scale(self) -> float:
+        """``c = beta * sum(M (Dz - b))`` over the interior and the images."""
+        resid = self.mask * (self.interior(self.synthesize(self.d, self.z)) - self.b)
+        return self.cfg.beta * float(resid.sum())
+
+    def _correct_at_once(self, d: torch.Tensor, d_old: torch.Tensor, positions) -> None:
+        """The rule at distinct ``positions`` in one tensor operation (in place)."""
+        cfg = self.cfg
+        k, i, j = (torch.tensor(v) for v in zip(*positions))
+        if cfg.rule == 'backtrack':
+            d[k, i, j] = (1 - cfg.mix) * d[k, i, j] + cfg.mix * d_old[k, i, j]
+            return
+        c = self._residual_scale()
+        norm = (self.z - self.z_old)[:, k, i, j].norm(dim=0)
+        denominator = (d[k, i, j] - d_old[k, i, j] + cfg.eps).abs()
+        p = torch.where(denominator == 0, torch.ones_like(norm),
+                        (norm / denominator).clamp_max(1.0))
+        d[k, i, j] = d[k, i, j] + d_old[k, i, j] * cfg.rescale_step * c * p
 
     # -- driver ------------------------------------------------------------------------
     def run(self, log_every: int = 0) -> 'OfficialLoopCSC':

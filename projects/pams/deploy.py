@@ -1,32 +1,103 @@
 """Deploy a trained PAMS EDSR: a real int8 model and bit-packed weight storage."""
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 from mmagic.models.editors.edsr.edsr_net import EDSRNet
 
-from mmlean.quant import QuantConv2d, pack_codes, packed_nbytes, unpack_codes
-from mmlean.quant.int8 import (ACT_ZERO_POINT, Int8Conv2d, clamp_codes, direct_is_exact,
-                               quantize_act, select_engine, weight_codes)
+from mmlean.quant import QuantConv2d, pack_codes, packed_nbytes, qmax_for_bits, unpack_codes
+from mmlean.quant.form_choice import FormChoice, choose_fastest
+from mmlean.quant.int8 import (ACT_ZERO_POINT, FORMS, FloatConvOnCodes, Int8Conv2d, clamp_codes,
+                               direct_is_exact, quantize_act, round_to_grid_, select_engine,
+                               weight_codes)
 from .int8_tail import build_int8_tail
 from .quantize_arch import PAMSResidualBlock
 
 
+class Int8Block(nn.Module):
+    """One PAMS residual block on torch's int8 kernels (``'direct'`` or ``'safe'``).
+
+    Takes the block input as quint8 codes on ``quant_in``'s grid (or FP32,
+    quantized here) and returns the quantized sum on the next block's input
+    grid (FP32 after the last block). ``'safe'`` splits the first conv's
+    weights and carries the ReLU output with zero point 0, so neither conv can
+    saturate without VNNI (:mod:`mmlean.quant.int8`).
+    """
+
+    def __init__(self, block: PAMSResidualBlock, next_scale: Optional[float], form: str):
+        super().__init__()
+        self.form = form
+        self.in_scale = block.quant_in.scale
+        self.mid_zero_point = ACT_ZERO_POINT if form == 'direct' else 0
+        self.conv1 = Int8Conv2d(block.conv1, block.quant_mid.scale, relu=True, mode=form,
+                                out_zero_point=self.mid_zero_point)
+        # conv2 requantizes res_scale * y onto quant_out's grid
+        self.conv2 = Int8Conv2d(block.conv2, block.quant_out.scale / block.res_scale,
+                                signed_input=form == 'direct', mode=form)
+        self.out_scale, self.res_scale, self.next_scale = (block.quant_out.scale,
+                                                           block.res_scale, next_scale)
+
+    def forward(self, x):
+        q = x if x.is_quantized else quantize_act(x, self.in_scale)
+        mid = self.conv1(q)
+        if self.mid_zero_point == 0:
+            mid = clamp_codes(mid)  # zero point 128 clamped at 127 levels for free
+        h = self.conv2(mid)
+        if self.res_scale != 1:  # the codes are quant_out's; give them its step
+            h = torch._make_per_tensor_quantized_tensor(h.int_repr(), self.out_scale,
+                                                        h.q_zero_point())
+        if self.next_scale is None:
+            return h.dequantize() + q.dequantize()
+        return torch.ops.quantized.add(h, q, self.next_scale, q.q_zero_point())
+
+
+class FloatBlock(nn.Module):
+    """One PAMS residual block as FP32 convs on the dequantized int8 weights
+    (:class:`~mmlean.quant.int8.FloatConvOnCodes`), activations rounded onto the
+    same grids in place: ``xq = Q(x); out = Q_out(rs * conv2(Q_mid(relu(conv1(xq))))) + xq``
+    (PAMS Fig. 1), equal to the fake-quantized block up to float rounding. The
+    deployment form for CPUs whose FP32 kernels outrun their int8 ones."""
+
+    form = 'float'
+
+    def __init__(self, block: PAMSResidualBlock, next_scale: Optional[float] = None):
+        super().__init__()
+        self.conv1 = FloatConvOnCodes(block.conv1)
+        self.conv2 = FloatConvOnCodes(block.conv2)
+        self.in_scale, self.mid_scale = block.quant_in.scale, block.quant_mid.scale
+        self.out_scale, self.res_scale = block.quant_out.scale, block.res_scale
+        self.qmax = qmax_for_bits(block.quant_in.bits)
+
+    def forward(self, x):
+        x = x.dequantize() if x.is_quantized else x
+        q = self.qmax
+        xq = (x / self.in_scale).round_().clamp_(-q, q).mul_(self.in_scale)
+        mid = round_to_grid_(self.conv1(xq).relu_(), self.mid_scale, 0, q)
+        h = self.conv2(mid)
+        if self.res_scale != 1:
+            h.mul_(self.res_scale)
+        return round_to_grid_(h, self.out_scale, -q, q).add_(xq)
+
+
 class Int8EDSR(nn.Module):
-    """A PAMS-quantized mmagic EDSRNet executed with integer kernels.
+    """A PAMS-quantized mmagic EDSRNet deployed on the CPU's fastest exact kernels.
 
-    The residual body runs as int8 convs with int32 accumulation, the block
-    additions as quantized adds that requantize straight onto the next
-    block's input grid; head and tail stay FP32 (as PAMS trains them) and run
-    in channels-last, the faster layout for them on CPU. Needs the 8-bit
-    model with every conv input quantized (``quantize_all_conv_inputs=True``):
-    with the official placement the first conv of each block reads FP32.
+    The residual body runs block by block in one of three forms, all computing
+    the fake-quantized model (the int8 ones within one level, the FP32 one up
+    to float rounding): ``'direct'`` int8 convs with int32 accumulation and
+    quantized adds that requantize straight onto the next block's grid;
+    ``'safe'``, the int8 form that cannot saturate where the kernels add u8 x s8
+    pairs in int16 (no VNNI, see :mod:`mmlean.quant.int8`); ``'float'``, FP32
+    convs on the dequantized int8 weights (:class:`FloatBlock`). Head and tail
+    stay FP32 (as PAMS trains them) and run in channels-last.
 
-    The result is exact (within one level of the fake-quantized model) on
-    every x86 CPU: where the int8 kernels can saturate (no VNNI, see
-    :mod:`mmlean.quant.int8`), each block's first conv runs in the split-weight
-    form and the ReLU output between the two convs uses zero point 0, so the
-    second conv cannot saturate. ``self.exact_path`` says which was chosen.
+    ``mode='auto'`` (default) times, per block shape, every form that is exact
+    on this CPU (``'direct'`` only where :func:`direct_is_exact` says so) on a
+    ``timing_size`` input and keeps the fastest, so the deployment is never the
+    int8 form where FP32 kernels are faster (AVX2-only cores). The choice is
+    cached (:mod:`mmlean.quant.form_choice`) and reported by
+    :meth:`describe_forms`; ``mode='direct' | 'safe' | 'float'`` overrides it.
+    ``self.forms`` lists each block's form; ``self.exact_path`` is the first's.
 
     With ``int8_tail=True`` the upsampler and the last conv run in int8 too
     (:class:`~.int8_tail.Int8Upsampler`, post-training quantized from
@@ -34,20 +105,25 @@ class Int8EDSR(nn.Module):
 
     Args:
         net (EDSRNet): a calibrated 8-bit PAMS EDSR.
-        mode (str): 'auto' (probe the kernels, default), 'direct' (plain int8
-            convs: fastest, exact only with VNNI) or 'safe' (the
-            saturation-free form everywhere).
+        mode (str): 'auto', 'direct', 'safe' or 'float'.
         int8_tail (bool): quantize the upsampler and the last conv as well.
         calib (sequence of Tensor): calibration images (N, 3, H, W) in the
             network's input range, needed with ``int8_tail``.
         tail_act_bits (int): 8, or 7 (no split without VNNI) for the tail's inputs.
         tail_weight_bits (int): 8, or 7 (likewise) for the tail's weights.
+        timing_size (int): height and width of the LR feature map the forms are
+            timed on in ``'auto'`` mode (the deployment's typical input).
+        form_cache (str | bool | None): the timing cache file; None for the
+            default, False to time on every build.
     """
 
     def __init__(self, net: EDSRNet, mode: str = 'auto', int8_tail: bool = False,
                  calib: Optional[Sequence[torch.Tensor]] = None, tail_act_bits: int = 8,
-                 tail_weight_bits: int = 8):
+                 tail_weight_bits: int = 8, timing_size: int = 64,
+                 form_cache: Union[str, bool, None] = None):
         super().__init__()
+        if mode not in ('auto', ) + FORMS:
+            raise ValueError(f"Int8EDSR mode must be 'auto' or one of {FORMS}, got {mode!r}")
         blocks = list(net.body)
         if not blocks or not all(isinstance(b, PAMSResidualBlock) for b in blocks):
             raise TypeError('Int8EDSR needs an EDSRNet quantized by PAMS (PAMSResidualBlock body)')
@@ -61,9 +137,15 @@ class Int8EDSR(nn.Module):
         if not all(bool(b.quant_in.initialized) for b in blocks):
             raise ValueError('the PAMS model is not calibrated (alpha not initialised)')
         self.engine = select_engine()
+        # the exact int8 form of this CPU (the tail follows it)
+        c = blocks[0].conv2
+        self.int8_form = 'direct' if direct_is_exact(
+            self.engine, c.in_channels, c.out_channels, tuple(c.kernel_size), tuple(c.stride),
+            tuple(c.padding), tuple(c.dilation), c.groups, 255) else 'safe'
         self.tail = None
         if int8_tail:
-            self.tail = build_int8_tail(net, calib, tail_act_bits, tail_weight_bits, mode)
+            tail_mode = mode if mode in ('direct', 'safe') else 'auto'
+            self.tail = build_int8_tail(net, calib, tail_act_bits, tail_weight_bits, tail_mode)
         self.register_buffer('mean', net.mean.detach().clone())
         self.register_buffer('std', net.std.detach().clone())
         cl = torch.channels_last
@@ -71,49 +153,49 @@ class Int8EDSR(nn.Module):
         self.conv_after_body = net.conv_after_body.to(memory_format=cl)
         self.upsample = net.upsample.to(memory_format=cl)
         self.conv_last = net.conv_last.to(memory_format=cl)
-        self.in_scale = blocks[0].quant_in.scale
-        self.conv1s = nn.ModuleList()
-        self.conv2s = nn.ModuleList()
-        self.add_scales, self.out_scales, self.res_scales = [], [], []
-        if mode == 'auto':
-            c = blocks[0].conv2
-            mode = 'direct' if direct_is_exact(
-                self.engine, c.in_channels, c.out_channels, tuple(c.kernel_size),
-                tuple(c.stride), tuple(c.padding), tuple(c.dilation), c.groups, 255) else 'safe'
-        # safe: the ReLU output between the convs is non-negative codes 0..127 (zp 0)
-        self.exact_path = mode
-        self.mid_zero_point = ACT_ZERO_POINT if mode == 'direct' else 0
+        self.form_choices: Dict[str, FormChoice] = {}
+        self.blocks = nn.ModuleList()
         for i, b in enumerate(blocks):
-            self.conv1s.append(Int8Conv2d(b.conv1, b.quant_mid.scale, relu=True, mode=mode,
-                                          out_zero_point=self.mid_zero_point))
-            # conv2 requantizes res_scale * y onto quant_out's grid
-            self.conv2s.append(Int8Conv2d(b.conv2, b.quant_out.scale / b.res_scale,
-                                          signed_input=mode == 'direct', mode=mode))
-            self.out_scales.append(b.quant_out.scale)
-            self.res_scales.append(b.res_scale)
             nxt = blocks[i + 1].quant_in.scale if i + 1 < len(blocks) else None
-            self.add_scales.append(nxt)
+            form = mode if mode != 'auto' else self._timed_form(b, timing_size, form_cache)
+            self.blocks.append(FloatBlock(b, nxt) if form == 'float' else Int8Block(b, nxt, form))
+        self.forms = [blk.form for blk in self.blocks]
+        self.exact_path = self.forms[0]
+
+    def _timed_form(self, block: PAMSResidualBlock, size: int, cache) -> str:
+        c1 = block.conv1
+        key = (f'PAMS EDSR block {c1.in_channels}->{c1.out_channels} k{c1.kernel_size[0]} '
+               f'res_scale {block.res_scale} on 1x{c1.in_channels}x{size}x{size}')
+        if key not in self.form_choices:
+            candidates = [f for f in FORMS if f != 'direct' or self.int8_form == 'direct']
+            x = torch.randn(1, c1.in_channels, size, size).contiguous(
+                memory_format=torch.channels_last) * block.quant_in.alpha.item() / 3
+            xq = quantize_act(x, block.quant_in.scale)
+            runs = {}
+            for form in candidates:
+                blk = (FloatBlock(block, block.quant_in.scale) if form == 'float' else
+                       Int8Block(block, block.quant_in.scale, form))
+                arg = x if form == 'float' else xq
+                runs[form] = lambda blk=blk, arg=arg: blk(arg)
+            self.form_choices[key] = choose_fastest(runs, key, cache)
+        return self.form_choices[key].choice
+
+    def describe_forms(self) -> str:
+        """Which form each block runs in and, in 'auto' mode, the timings behind it."""
+        counts = {f: self.forms.count(f) for f in dict.fromkeys(self.forms)}
+        text = 'body blocks: ' + ', '.join(f'{f} x{n}' for f, n in counts.items())
+        for key, choice in self.form_choices.items():
+            text += f'; {key}: {choice.describe()}'
+        return text
 
     @torch.no_grad()
     def forward(self, x):
         x = ((x - self.mean) / self.std).contiguous(memory_format=torch.channels_last)
         head = self.conv_first(x)
-        q = quantize_act(head, self.in_scale)
-        body = None
-        for conv1, conv2, add_scale, out_scale, rs in zip(
-                self.conv1s, self.conv2s, self.add_scales, self.out_scales, self.res_scales):
-            mid = conv1(q)
-            if self.mid_zero_point == 0:
-                mid = clamp_codes(mid)  # zero point 128 clamped at 127 levels for free
-            h = conv2(mid)
-            if rs != 1:  # the codes are quant_out's; give them its step
-                h = torch._make_per_tensor_quantized_tensor(h.int_repr(), out_scale,
-                                                            h.q_zero_point())
-            if add_scale is None:
-                body = h.dequantize() + q.dequantize()
-            else:
-                q = torch.ops.quantized.add(h, q, add_scale, q.q_zero_point())
-        res = self.conv_after_body(body) + head
+        h = head
+        for block in self.blocks:
+            h = block(h)
+        res = self.conv_after_body(h) + head
         if self.tail is not None:
             return self.tail(res)
         out = self.conv_last(self.upsample(res))

@@ -90,3 +90,20 @@ def test_datasets_and_metrics_take_their_keys(path):
                             f'{foreign}'
         checked += 1
     assert checked or not cfg.get('train_dataloader'), 'nothing was checked'
+
+
+@pytest.mark.parametrize('arch,scale,patch', [('edsr-x4', 4, 192), ('edsr-x2', 2, 96),
+                                              ('rdn-x4', 4, 96), ('rdn-x2', 2, 96)])
+@pytest.mark.parametrize('bits', ['w4a4', 'w8a8'])
+def test_pams_training_configs_keep_the_official_augmentation(arch, scale, patch, bits):
+    """The PAMS training configs share one pipeline definition (configs/pams/_base_/
+    pams_schedule_30k.py); each resolves to the official run.sh patch and scale."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(f'configs/pams/pams_{arch}c64b16-{bits}_1xb16-30k_div2k.py')
+    steps = {t['type']: t for t in cfg.train_dataloader.dataset.pipeline}
+    assert steps['PairedRandomCrop']['gt_patch_size'] == patch
+    assert steps['SetValues']['dictionary'] == dict(scale=scale)
+    assert cfg.model.generator.upscale_factor == scale
+    assert [t['type'] for t in cfg.train_dataloader.dataset.pipeline] == [
+        'LoadImageFromFile', 'LoadImageFromFile', 'SetValues', 'PairedRandomCrop', 'Flip',
+        'Flip', 'RandomTransposeHW', 'PackInputs']

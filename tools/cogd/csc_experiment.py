@@ -58,6 +58,9 @@ def parse_args(argv=None):
                    help="positions corrected per iteration (official 255; 'none': all of alpha)")
     p.add_argument('--index-page-offset', type=int, default=1, choices=(0, 1),
                    help='1: decode positions as the official code (off by one); 0: as intended')
+    p.add_argument('--loop-counter', default='uint8', choices=('uint8', 'double'),
+                   help="uint8: the official loop's len3 - i saturates at 255, one position "
+                        "visited 255 times (what MATLAB/Octave run); double: 255 ranked positions")
     p.add_argument('--num', type=int, default=10, help='skimage: number of crops')
     p.add_argument('--size', type=int, default=100, help='skimage: crop size')
     p.add_argument('--out', default='work_dirs/cogd_csc')
@@ -88,7 +91,7 @@ def solve(images, mask, method, task, seed, args):
             num_filters=args.filters, filter_size=args.filter_size, lam=args.lam,
             outer_iters=args.iters, inner_iters=args.inner, seed=seed, rule=rule,
             max_positions=None if args.max_positions == 'none' else int(args.max_positions),
-            index_page_offset=args.index_page_offset)
+            index_page_offset=args.index_page_offset, loop_counter=args.loop_counter)
         solver = OfficialLoopCSC(images, mask, cfg).run()
         metrics = solver.metrics()
         rec = solver.reconstruction()
@@ -146,6 +149,7 @@ def run_campaign(args):
                     record = dict(data=data, task=task, method=method, seed=seed,
                                   protocol=args.protocol, max_positions=args.max_positions,
                                   index_page_offset=args.index_page_offset,
+                                  loop_counter=args.loop_counter,
                                   seconds=time.perf_counter() - start, history=history,
                                   **metrics)
                     atomic_write_bytes(json.dumps(record, indent=1).encode(), path)

@@ -5,8 +5,11 @@
 Writes ``DIR/packed.pth`` (bit-packed quantized weights + FP32 head/tail;
 ``projects/pams/deploy.py:export_packed``; 2/4/8-bit models) and evaluates, on
 the config's test images, the fake-quantized model and, for an 8-bit model, the
-int8 model (``Int8EDSR`` / ``Int8RDN`` on torch's x86 integer kernels): PSNR-Y
-of each, their largest pixel difference, and the weight storage. A 4-bit model
+int8 model (``Int8EDSR`` / ``Int8RDN`` on torch's x86 integer kernels; EDSR's
+body in the form a short timing finds fastest on this CPU among the exact ones,
+which can be FP32 convs on the int8 weights where the int8 kernels are slower,
+reported with its timings and cached in ``~/.cache/mmlean``): PSNR-Y of each,
+their largest pixel difference, and the weight storage. A 4-bit model
 has no int8 form (its report says so); its packed file is its deployment.
 """
 import argparse
@@ -73,6 +76,9 @@ def main():
               f'PSNR-Y fake-quant {report["psnr_fake_quant"]:.3f} dB, '
               f'int8 {report["psnr_int8"]:.3f} dB, '
               f'max pixel difference {report["max_pixel_diff"]} (of 255)')
+        if hasattr(int8, 'describe_forms'):  # EDSR: the form timed fastest on this CPU
+            report['forms'] = int8.forms
+            print(int8.describe_forms())
     s = report['storage']
     print(f'weights: quantized convs {s["quantized_fp32"] / 1e3:.0f} kB FP32 -> '
           f'{s["quantized_packed"] / 1e3:.0f} kB '

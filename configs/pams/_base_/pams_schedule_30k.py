@@ -15,3 +15,25 @@ pams_optim_wrapper = dict(
 pams_param_scheduler = dict(
     _delete_=True, type='MultiStepLR', by_epoch=False, milestones=[10000, 20000], gamma=0.5)
 pams_custom_hooks = [dict(type='PAMSCalibrationHook', calib_iters=1000)]
+
+
+# DIV2K training augmentation of the official code: an HR patch of `patch` pixels
+# (official run.sh: 192 for EDSR x4, else the default 96), random flips and transposes.
+def _pams_div2k_train(scale, patch):
+    load = dict(type='LoadImageFromFile', color_type='color', channel_order='rgb',
+                imdecode_backend='cv2')
+    return dict(dataset=dict(pipeline=[
+        dict(load, key='img'),
+        dict(load, key='gt'),
+        dict(type='SetValues', dictionary=dict(scale=scale)),
+        dict(type='PairedRandomCrop', gt_patch_size=patch),
+        dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5, direction='horizontal'),
+        dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5, direction='vertical'),
+        dict(type='RandomTransposeHW', keys=['img', 'gt'], transpose_ratio=0.5),
+        dict(type='PackInputs')
+    ]))
+
+
+pams_div2k_train_x4_patch192 = _pams_div2k_train(4, 192)
+pams_div2k_train_x4_patch96 = _pams_div2k_train(4, 96)
+pams_div2k_train_x2_patch96 = _pams_div2k_train(2, 96)

@@ -65,6 +65,31 @@ def test_ranked_positions_skip_the_largest_and_use_matlab_order():
     assert top == [matlab(0, 1, 2), matlab(1, 0, 0)]
 
 
+def test_uint8_loop_counter_saturates_the_index():
+    # MATLAB / Octave: for i = 1:(uint8(n)), i is uint8, and len3 - i (double - uint8) is a
+    # uint8 saturated at 255, so indb(len3 - i) is indb(255) whenever len3 - i > 255
+    z_sum = torch.randn(3, 10, 11, generator=torch.Generator().manual_seed(0),
+                        dtype=torch.float64)
+    flat = z_sum.permute(0, 2, 1).reshape(-1).numpy()  # column-major, as MATLAB's reshape
+    indb = np.argsort(flat, kind='stable') + 1  # [B, indb] = sort(z_temp), 1-based
+    len3 = flat.size  # 330
+
+    def matlab_loop(count):
+        visited = []
+        for i in range(1, count + 1):
+            k = min(len3 - i, 255)  # uint8 arithmetic
+            visited.append(int(indb[k - 1]) - 1)
+        return visited
+
+    assert ranked_positions(z_sum, 255, 'official', saturate_at=255).tolist() == matlab_loop(255)
+    assert len(set(matlab_loop(255))) == 181  # i = 1..75 read indb(255); i = 76..255 254..75
+    small = ranked_positions(z_sum, 10, 'official', saturate_at=255).tolist()
+    assert small == [int(indb[254]) - 1] * 10
+    # a double counter: the positions the authors meant, from the second largest down
+    assert ranked_positions(z_sum, 3, 'official').tolist() == [int(indb[len3 - i]) - 1
+                                                               for i in (2, 3, 4)]
+
+
 def test_decode_index_intended_and_official_off_by_one():
     H, W, K = 110, 110, 100
     rng = np.random.default_rng(0)
@@ -93,30 +118,38 @@ def _solver(rule, mask=None, **cfg):
 
 @pytest.mark.parametrize('max_positions,expected', [(255, 255), (None, None), (10, 10)])
 def test_number_of_positions(max_positions, expected):
-    s = _solver('backtrack', max_positions=max_positions, index_page_offset=0)
+    s = _solver('backtrack', max_positions=max_positions, index_page_offset=0,
+                loop_counter='double')
     alpha = (4 - 1) / (2 * 4)
     count = round(alpha * s.d.numel())
     assert len(s.positions(alpha)) == (count if expected is None else min(count, expected))
     assert s.positions(0.0) == []
 
 
-def test_backtrack_changes_exactly_the_positions():
-    s = _solver('backtrack')
+@pytest.mark.parametrize('options,distinct', [(dict(loop_counter='uint8'), 1),
+                                              (dict(loop_counter='double'), 255),
+                                              (dict(max_positions=None), 1764)])
+def test_backtrack_changes_exactly_the_positions(options, distinct):
+    s = _solver('backtrack', **options)
     d_old = s.d.clone()
     s.update_filters()
     new = s.d.clone()
     positions = s.positions((4 - 1) / (2 * 4))
-    assert s.correct(d_old, 1) == len(positions) == 255
+    assert s.correct(d_old, 1) == len(positions) == max(distinct, 255)
+    # the saturated counter visits one position 255 times (4704 > 255 positions here)
+    assert len(set(positions)) == distinct
     expected = new.clone()
     for k, i, j in positions:  # one after another (a drifted index can repeat a position)
         expected[k, i, j] = (1 - 0.99) * expected[k, i, j] + 0.99 * d_old[k, i, j]
     assert torch.equal(s.d, expected)
 
 
-def test_rescale_is_the_code_of_backtracking_btb():
+@pytest.mark.parametrize('options', [dict(loop_counter='uint8'), dict(loop_counter='double'),
+                                     dict(max_positions=None)])  # the last vectorised
+def test_rescale_is_the_code_of_backtracking_btb(options):
     images = skimage_crops(3, 24, seed=0)
     mask = random_mask(tuple(images.shape), 0.75, seed=1)
-    s = _solver('rescale', mask)
+    s = _solver('rescale', mask, **options)
     s.update_filters()
     s.z_old = s.z.clone()
     s.update_codes()  # z - z_old is now the change of the last code step

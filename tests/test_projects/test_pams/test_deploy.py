@@ -12,8 +12,9 @@ def pams_edsr(build, bits, fixed=True, **kw):
     return calibrate(pams.quantize_sr_generator(net, bits, fixed), 2, 3, 12, 12)
 
 
+@pytest.mark.parametrize('mode', ['auto', 'safe', 'float'])
 @pytest.mark.parametrize('res_scale', [1.0, 0.1])
-def test_int8_model_matches_the_fake_quantized_model(build, res_scale):
+def test_int8_model_matches_the_fake_quantized_model(build, res_scale, mode):
     from mmlean.projects.pams.deploy import Int8EDSR
     net = pams_edsr(build, 8, res_scale=res_scale)
     feats = {}
@@ -21,7 +22,8 @@ def test_int8_model_matches_the_fake_quantized_model(build, res_scale):
     x = torch.rand(2, 3, 12, 12)
     with torch.no_grad():
         ref = net(x)
-    q = Int8EDSR(net)
+    q = Int8EDSR(net, mode=mode, timing_size=12)
+    assert q.forms == ([mode] * 3 if mode != 'auto' else q.forms)
     q.conv_after_body.register_forward_pre_hook(lambda m, i: feats.__setitem__('int8', i[0]))
     got = q(x)
     # the body output is a sum of two 8-bit grids: within one level of the coarser one
@@ -29,6 +31,40 @@ def test_int8_model_matches_the_fake_quantized_model(build, res_scale):
     assert (feats['int8'] - feats['fake']).abs().max() <= level * 1.001
     assert (got - ref).abs().max() < 1 / 255  # below one 8-bit pixel level
     assert got.shape == ref.shape == (2, 3, 24, 24)
+
+
+def test_float_form_stores_int8_codes_and_equals_the_fake_quantized_block(build):
+    from mmlean.projects.pams.deploy import FloatBlock
+    net = pams_edsr(build, 8)
+    block = net.body[1]
+    fb = FloatBlock(block)
+    assert fb.conv1.codes.dtype == torch.int8  # what its state dict holds
+    assert set(fb.state_dict()) == {'conv1.codes', 'conv1.bias', 'conv2.codes', 'conv2.bias'}
+    x = torch.randn(2, 16, 9, 9) * block.quant_in.alpha.item() / 2
+    with torch.no_grad():
+        ref = block(x.clone())
+        got = fb(x.clone())
+    # same grids; float rounding can move a value sitting on a rounding boundary by one level
+    level = max(block.quant_out.scale, block.quant_in.scale)
+    assert (got - ref).abs().max() <= level * 1.001
+    assert (got - ref).abs().gt(1e-5).float().mean() < 0.01
+
+
+def test_auto_times_the_exact_forms_only_and_reports(build, monkeypatch, tmp_path):
+    import mmlean.projects.pams.deploy as deploy
+    net = pams_edsr(build, 8)
+    monkeypatch.setattr(deploy, 'direct_is_exact', lambda *a, **k: False)  # a CPU without VNNI
+    q = deploy.Int8EDSR(net, timing_size=10, form_cache=str(tmp_path / 'forms.json'))
+    (choice, ) = q.form_choices.values()  # the 3 blocks share one shape: timed once
+    assert set(choice.timings_ms) == {'safe', 'float'} and choice.source == 'timed'
+    assert q.forms == [choice.choice] * 3
+    assert choice.choice == min(choice.timings_ms, key=choice.timings_ms.get)
+    assert f'{choice.choice} x3' in q.describe_forms()
+    again = deploy.Int8EDSR(net, timing_size=10, form_cache=str(tmp_path / 'forms.json'))
+    assert next(iter(again.form_choices.values())).source == 'cache'
+    assert again.forms == q.forms
+    with pytest.raises(ValueError, match="mode must be 'auto' or one of"):
+        deploy.Int8EDSR(net, mode='int4')
 
 
 def test_int8_export_refuses_what_it_cannot_run(build):
