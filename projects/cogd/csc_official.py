@@ -18,14 +18,20 @@ decide what the correction can do:
 * revert: when neither sub-solve of an outer iteration lowers the objective
   below the previous iteration's best, filters and codes go back to their
   values before it (the ADMM duals do not);
-* the correction touches ``uint8(alpha * len3)`` positions, which MATLAB
-  saturates at **255**, ranked by the code summed over the images, from the
-  *second* largest down (``indb(len3 - i)``, i = 1..255), and decodes each
-  linear index with a page of ``H' W' + 1`` instead of ``H' W'`` (an
-  off-by-one: the positions drift from the ranked ones). Both are followed
-  by default (``max_positions=255``, ``index_page_offset=1``); ``None`` / 0
-  give the whole ``alpha`` fraction and the intended decoding. A decoded
-  column past the domain (the MATLAB code would fail there) is skipped.
+* the correction loop runs ``for i = 1:(uint8(alpha * len3))``: MATLAB
+  saturates the count at **255**, and because a colon with an integer
+  operand yields that integer class, ``i`` is a uint8 and so is
+  ``len3 - i``, which saturates at 255 too: every pass reads ``indb(255)``,
+  the position with the 255th *smallest* summed code, so one position is
+  changed 255 times per outer iteration (``loop_counter='uint8'``, default).
+  The reading the code suggests, 255 distinct positions from the second
+  largest summed code down (``indb(len3 - i)`` in double arithmetic), is
+  ``loop_counter='double'``. Each linear index is decoded with a page of
+  ``H' W' + 1`` instead of ``H' W'`` (an off-by-one: the positions drift from
+  the ranked ones). Both are followed by default (``max_positions=255``,
+  ``index_page_offset=1``); ``None`` / 0 give the whole ``alpha`` fraction
+  (distinct positions) and the intended decoding. A decoded column past the
+  domain (the MATLAB code would fail there) is skipped.
 
 Reconstruction (``rule='backtrack'``, ``alpha = (T - t) / (2T)``):
 ``d[p] = 0.01 d[p] + 0.99 d_old[p]``. Inpainting (``rule='rescale'``,

@@ -137,7 +137,8 @@ def config_path(rel):
 
 
 # The only changes a config gets for the CPU (stated by the tests): training batch 2, no
-# worker processes, and a short schedule: 2 iterations (an epoch of 4 training images), or,
+# worker processes, the digits-on-photos test set rendered once per digit, and a short
+# schedule: 2 iterations (an epoch of 4 training images), or,
 # for the searches, one warm-up epoch (if any), one sampling round, one iteration per path,
 # no supernet epochs between reductions (and the checkpoint of the last step only).
 SEARCH_LOOP_OPTIONS = {
@@ -157,6 +158,9 @@ def cpu_options(cfg, train=True):
         if is_train:
             options[f'{field}.batch_size'] = 2
         options[f'{field}.num_workers'] = 0
+        dataset = loader.get('dataset', {})
+        if dataset.get('type') == 'DigitsOnPhotosDataset' and dataset.get('split') == 'test':
+            options[f'{field}.dataset.renders_per_digit'] = 1  # 360 of the 3,240 renders
         if 'persistent_workers' in loader:
             options[f'{field}.persistent_workers'] = False
     if not train:

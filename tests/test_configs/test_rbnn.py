@@ -15,8 +15,11 @@ BINARY = [
     'rbnn/rbnn_resnet34-bireal-1w1a_4xb128-150e_in1k.py',
     'rbnn/rbnn_resnet20-1w1a_1xb64-40e_digits.py',
     'rbnn/bnn_resnet20-1w1a_1xb64-40e_digits.py',
+    'rbnn/rbnn_resnet20-1w1a_1xb64-40e_digits-on-photos.py',
+    'rbnn/bnn_resnet20-1w1a_1xb64-40e_digits-on-photos.py',
 ]
-FULL_PRECISION = ['rbnn/resnet20-fp_1xb64-40e_digits.py']
+FULL_PRECISION = ['rbnn/resnet20-fp_1xb64-40e_digits.py',
+                  'rbnn/resnet20-fp_1xb64-40e_digits-on-photos.py']
 # a released model: converter arch -> the config tools/test.py evaluates it with
 RELEASED = {
     'resnet20': 'rbnn/rbnn_resnet20-1w1a_1xb256-1000e_cifar10.py',

@@ -1,0 +1,5 @@
+# The plain binary twin of rbnn_resnet20-1w1a_1xb64-40e_digits-on-photos.py: the
+# same network with sign + clipped STE, no rotation, no (k, t) schedule.
+_base_ = ['./rbnn_resnet20-1w1a_1xb64-40e_digits-on-photos.py']
+model = dict(conv_cfg=dict(_delete_=True, type='BinaryConv2d'))
+custom_hooks = [dict(type='ProgressBarHook')]
