@@ -49,15 +49,99 @@ sample (N - 1) variances and covariance; both averaged over the images. (Run
 under GNU Octave 7, the same code's ``cov`` pairs two image columns instead:
 :func:`official_ssim` ``covariance='octave7'``.)
 """
+import math
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
+import numpy as np
 import torch
 
 from .csc import solve_codes_freq, solve_filters_freq, woodbury_factor
 
 RULES = (None, 'backtrack', 'rescale')
 MATLAB_UINT8_MAX = 255
+
+
+# -- the official preprocessing (CreateImages.m: 'gray', 'local_cn', ZERO_MEAN = 1) ---------
+MATLAB_RGB2GRAY = (0.298936021293775, 0.587043074451121, 0.114020904255103)
+LCN_SIZE, LCN_SIGMA = 13, 3 * 1.591
+
+
+def matlab_gaussian(size: int = LCN_SIZE, sigma: float = LCN_SIGMA) -> torch.Tensor:
+    """``fspecial('gaussian', [size size], sigma)``: normalised to sum 1, values below
+    ``eps * max`` zeroed."""
+    r = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+    k = torch.exp(-(r[:, None]**2 + r[None, :]**2) / (2 * sigma**2))
+    k[k < torch.finfo(torch.float64).eps * k.max()] = 0
+    return k / k.sum()
+
+
+def official_local_cn(image: torch.Tensor) -> torch.Tensor:
+    """``CreateImages``' local contrast normalisation of one grayscale image (H, W).
+
+    With ``rconv2`` (a 'valid' convolution of the image mirrored without repeating
+    its border, by half the kernel) and the 13 x 13 Gaussian of sigma 3 * 1.591:
+    local mean ``m = k * x``, local std ``s = sqrt(max(k * x^2 - m^2, 0))`` floored at
+    its median (``q(round(n / 2))`` of the sorted values; the non-zero median if that
+    is 0), ``(x - m) / s``; stored in single precision, then minus its mean (ZERO_MEAN).
+    """
+    x = image.double()
+    k = matlab_gaussian()
+    half = (LCN_SIZE - 1) // 2
+
+    def rconv2(v):
+        padded = torch.nn.functional.pad(v[None, None], (half, half, half, half),
+                                         mode='reflect')
+        return torch.nn.functional.conv2d(padded, k.flip(0, 1)[None, None])[0, 0]
+
+    mean = rconv2(x)
+    std = (rconv2(x**2) - mean**2).clamp_min(0).sqrt()
+    q = torch.sort(std.flatten()).values
+    th = q[_matlab_round(q.numel() / 2) - 1]
+    if th == 0:
+        q = q[q != 0]
+        th = q[_matlab_round(q.numel() / 2) - 1] if q.numel() else torch.tensor(0.0)
+    std = torch.where(std <= th, th, std)
+    std = torch.where(std == 0, torch.finfo(torch.float64).eps, std)
+    out = ((x - mean) / std).float()
+    return (out - out.mean()).double()
+
+
+def _matlab_round(v: float) -> int:
+    return int(math.floor(v + 0.5))  # half away from zero (v >= 0 here)
+
+
+def official_gray(image: np.ndarray) -> torch.Tensor:
+    """``CreateImages``' 'gray': ``single(rgb2gray(double(I) / 255))`` for RGB, ``I / 255``
+    for a grayscale image above 1."""
+    img = np.asarray(image, dtype=np.float64)
+    if img.ndim == 3 and img.shape[2] >= 3:
+        gray = img[..., :3] / 255.0 @ np.asarray(MATLAB_RGB2GRAY)
+        return torch.from_numpy(gray.astype(np.float32)).double()
+    img = img[..., 0] if img.ndim == 3 else img
+    return torch.from_numpy(img / 255.0 if img.max() > 1 else img)
+
+
+def load_official_images(path: str) -> torch.Tensor:
+    """A folder of images as ``CreateImages(path, 'local_cn', 1, 'gray')`` returns them:
+    files in name order (MATLAB's ``dir``), grayscale, local contrast normalised, zero
+    mean. (N, H, W) float64 holding single-precision values."""
+    import glob
+    import os.path as osp
+
+    from skimage.io import imread
+    files = sorted(f for ext in ('png', 'jpg', 'jpeg', 'bmp', 'tif', 'pgm')
+                   for f in glob.glob(osp.join(path, f'*.{ext}')))
+    if not files:
+        raise FileNotFoundError(
+            f'no images in {path!r}: put the FFCSC data set there (e.g. '
+            f'data/cogd/fruit_100_100/*.jpg, 10 grayscale 100x100 images, from the official '
+            f"CoGD code's CSC/datasets/Images folder); nothing is downloaded")
+    images = [official_local_cn(official_gray(imread(f))) for f in files]
+    shapes = {tuple(i.shape) for i in images}
+    if len(shapes) != 1:
+        raise ValueError(f'images in {path!r} differ in size: {sorted(shapes)}')
+    return torch.stack(images)
 
 
 # -- the official metrics ----------------------------------------------------------

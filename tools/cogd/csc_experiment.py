@@ -4,12 +4,15 @@
         --data fruit,city --seeds 1,2,3 [--tasks reconstruction,inpainting] [--out DIR]
     python tools/cogd/csc_experiment.py --report --out DIR      # the table of what ran
 
-Protocol ``official`` (default): the official CoGD code's loop, correction and metrics
+Protocol ``official`` (default): the official CoGD code's preprocessing (``CreateImages``:
+grayscale, its local contrast normalisation, zero mean), loop, correction and metrics
 (:mod:`mmlean.projects.cogd.csc_official`): 100 filters of 11 x 11, lambda 1, 20 outer
 iterations of 10 + 10 ADMM steps; reconstruction with ``backtracking_d.m`` (alpha
 (T - t) / 2T), inpainting (75% of the pixels kept, a seeded mask) with
 ``backtracking_btb.m`` (alpha (T - t) / 3T); at most 255 positions per iteration
-(``--max-positions none`` for the whole alpha fraction) decoded as the code does
+visited as MATLAB runs the loop (its uint8 counter makes ``len3 - i`` saturate, so one
+position is visited 255 times; ``--loop-counter double`` for 255 ranked positions;
+``--max-positions none`` for the whole alpha fraction), decoded as the code does
 (``--index-page-offset 0`` for the intended decoding); PSNR and SSIM of ``PSNR_bt.m`` /
 ``SSIM_bt.m`` (the reconstruction's interior and the image, each min-max normalised,
 peak 1; global SSIM). Protocol ``ours``: mmlean's constrained solver
@@ -70,6 +73,7 @@ def parse_args(argv=None):
 
 def load_images(name, args):
     from mmlean.projects.cogd.csc import load_image_folder, skimage_crops
+    from mmlean.projects.cogd.csc_official import load_official_images
     if name == 'skimage':
         return skimage_crops(args.num, args.size, seed=0)
     folder = osp.join(args.data_root, NAMED_SETS[name]) if name in NAMED_SETS else name
@@ -78,7 +82,9 @@ def load_images(name, args):
             f'{folder}: no such folder. --data {name} reads 10 grayscale 100x100 images from '
             f'<data-root>/{NAMED_SETS.get(name, "<folder>")}/ (the FFCSC sets that ship with the '
             'official CoGD code, CSC/datasets/Images/); nothing is downloaded')
-    return load_image_folder(folder)
+    # official: CreateImages' grayscale + local_cn + zero mean; ours: our restatement
+    return load_official_images(folder) if args.protocol == 'official' else load_image_folder(
+        folder)
 
 
 def solve(images, mask, method, task, seed, args):

@@ -191,3 +191,44 @@ def test_revert_restores_filters_and_codes(monkeypatch):
     s.run()
     assert s.history[0]['reverted']
     assert torch.equal(s.d, d0) and torch.equal(s.z, z0)
+
+
+def test_official_local_cn_is_create_images():
+    """CreateImages.m ('local_cn', ZERO_MEAN=1) restated with scipy: rconv2 = a
+    convolution over the image mirrored without its border row (scipy 'mirror')."""
+    from scipy.ndimage import correlate
+
+    from mmlean.projects.cogd.csc_official import matlab_gaussian, official_local_cn
+    r = np.arange(13) - 6.0
+    k = np.exp(-(r[:, None]**2 + r[None, :]**2) / (2 * (3 * 1.591)**2))
+    k /= k.sum()  # fspecial('gaussian', [13 13], 3*1.591)
+    assert np.allclose(matlab_gaussian().numpy(), k, rtol=1e-12, atol=0)
+    x = np.random.default_rng(0).random((30, 27))
+    x[:8, :8] = 0.5  # a flat patch: local std 0 there
+    mean = correlate(x, k, mode='mirror')
+    var = np.maximum(correlate(x**2, k, mode='mirror') - mean**2, 0)
+    std = np.sqrt(var)
+    th = np.sort(std.ravel())[int(np.floor(std.size / 2 + 0.5)) - 1]  # q(round(n/2))
+    std[std <= th] = th
+    expected = ((x - mean) / std).astype(np.float32)
+    expected = expected - expected.mean()
+    got = official_local_cn(torch.from_numpy(x)).numpy()
+    assert np.allclose(got, expected, atol=1e-6)
+    assert abs(got.mean()) < 1e-6 and got.dtype == np.float64
+
+
+def test_official_gray_and_folder(tmp_path):
+    from skimage.io import imsave
+
+    from mmlean.projects.cogd.csc_official import load_official_images, official_gray
+    rgb = np.random.default_rng(1).integers(0, 256, (12, 14, 3)).astype(np.uint8)
+    gray = official_gray(rgb).numpy()
+    expected = (rgb / 255.0) @ np.array([0.298936021293775, 0.587043074451121,
+                                         0.114020904255103])  # MATLAB rgb2gray
+    assert np.allclose(gray, expected.astype(np.float32), atol=0)
+    for name in ('2.png', '10.png', '1.png'):
+        imsave(tmp_path / name, rgb, check_contrast=False)
+    images = load_official_images(str(tmp_path))
+    assert images.shape == (3, 12, 14)
+    with pytest.raises(FileNotFoundError, match='no images in'):
+        load_official_images(str(tmp_path / 'missing'))

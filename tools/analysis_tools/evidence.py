@@ -1,0 +1,189 @@
+"""The evidence campaign: each paper's claim against its baseline on the embedded proxy, 3 seeds.
+
+    python tools/analysis_tools/evidence.py [--rows rbnn] [--seeds 0,1,2] [--jobs 2]
+        [--out work_dirs/evidence]
+    python tools/analysis_tools/evidence.py --report [--out work_dirs/evidence]
+
+Every run is ``tools/train.py CONFIG --cfg-options randomness.seed=S`` followed by
+``tools/test.py`` on its last checkpoint, on the digits-on-photos proxy
+(:class:`mmlean.datasets.DigitsOnPhotosDataset`: a full-precision ResNet-20 does not
+saturate it), with the same schedule and budget on both sides of a comparison. A
+finished run leaves ``<out>/<row>/<method>_s<seed>/result.json`` and is skipped when
+the command is run again, so a stopped campaign resumes. ``--jobs 2`` runs two
+trainings at once, one thread each. The report (``<out>/report.md``, ``.json`` and
+``.png``) gives each method's test accuracy as mean +- sample std over the seeds and
+the paired difference to the row's baseline; no verdict is printed beyond what the
+spread allows (a difference smaller than twice its own std is called "within the
+spread").
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+# row -> the paper's claim, the baseline it names, and the methods (label -> config)
+ROWS = {
+    'rbnn': dict(
+        claim='RBNN (NeurIPS 2020, Tab. 2): rotation + training-aware sign beat plain '
+              'sign/STE binarization (ResNet-20 W1A1 on CIFAR-10: 86.5% vs 84.4-85.1% for '
+              'the XNOR-style and IR-Net-style baselines)',
+        baseline='sign/STE, learned scale',
+        methods={
+            'FP32 (reference)': 'configs/rbnn/resnet20-fp_1xb64-40e_digits-on-photos.py',
+            'sign/STE, learned scale':
+                'configs/rbnn/bnn_resnet20-1w1a_1xb64-40e_digits-on-photos.py',
+            'RBNN': 'configs/rbnn/rbnn_resnet20-1w1a_1xb64-40e_digits-on-photos.py',
+        }),
+}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__.split('\n\n', 1)[1])
+    p.add_argument('--rows', default=','.join(ROWS), help=f'comma-separated of {list(ROWS)}')
+    p.add_argument('--seeds', default='0,1,2')
+    p.add_argument('--jobs', type=int, default=2, help='trainings at once (one thread each)')
+    p.add_argument('--out', default='work_dirs/evidence')
+    p.add_argument('--report', action='store_true', help='only report the finished runs')
+    return p.parse_args(argv)
+
+
+def _slug(label):
+    return ''.join(c if c.isalnum() else '-' for c in label.lower()).strip('-')
+
+
+def run_one(row, label, config, seed, out):
+    """Train and test one (method, seed); returns the result dict (or the kept one)."""
+    work_dir = osp.join(out, row, f'{_slug(label)}_s{seed}')
+    result_path = osp.join(work_dir, 'result.json')
+    if osp.exists(result_path):
+        with open(result_path) as f:
+            return json.load(f)
+    os.makedirs(work_dir, exist_ok=True)
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    start = time.time()
+    with open(osp.join(work_dir, 'train.out'), 'w') as log:
+        subprocess.run([sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
+                        '--resume', '--cfg-options', f'randomness.seed={seed}'],
+                       cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        checkpoint = f.read().strip()
+    metrics_path = osp.join(work_dir, 'test_metrics.json')
+    with open(osp.join(work_dir, 'test.out'), 'w') as log:
+        subprocess.run([sys.executable, 'tools/test.py', config, checkpoint, '--work-dir',
+                        work_dir, '--out', metrics_path], cwd=REPO, env=env, stdout=log,
+                       stderr=subprocess.STDOUT, check=True)
+    with open(metrics_path) as f:
+        metrics = json.load(f)
+    result = dict(row=row, method=label, config=config, seed=seed,
+                  accuracy=float(metrics['accuracy/top1']), checkpoint=checkpoint,
+                  minutes=(time.time() - start) / 60)
+    from mmlean.compat.atomic_write import atomic_write_bytes
+    atomic_write_bytes(json.dumps(result, indent=1).encode(), result_path)
+    print(f'{row} / {label} / seed {seed}: {result["accuracy"]:.2f}% '
+          f'({result["minutes"]:.1f} min)', flush=True)
+    return result
+
+
+def campaign(args):
+    rows = args.rows.split(',')
+    for row in rows:
+        if row not in ROWS:
+            raise SystemExit(f'evidence.py: --rows: {row!r} is not one of {list(ROWS)}')
+    seeds = [int(s) for s in args.seeds.split(',')]
+    jobs = [(row, label, config, seed) for row in rows
+            for seed in seeds for label, config in ROWS[row]['methods'].items()]
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for future in [pool.submit(run_one, *job, args.out) for job in jobs]:
+            future.result()
+
+
+def _mean_std(values):
+    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def report(out):
+    results = []
+    for row in ROWS:
+        row_dir = osp.join(out, row)
+        for name in sorted(os.listdir(row_dir)) if osp.isdir(row_dir) else []:
+            path = osp.join(row_dir, name, 'result.json')
+            if osp.exists(path):
+                with open(path) as f:
+                    results.append(json.load(f))
+    lines = ['| row | method | seeds | test accuracy (mean ± std) | paired difference to '
+             'the baseline | reads |', '|---|---|---|---|---|---|']
+    table = []
+    for row, spec in ROWS.items():
+        by_method = {}
+        for r in results:
+            if r['row'] == row:
+                by_method.setdefault(r['method'], {})[r['seed']] = r['accuracy']
+        base = by_method.get(spec['baseline'], {})
+        for label in spec['methods']:
+            runs = by_method.get(label)
+            if not runs:
+                continue
+            mean, std = _mean_std(list(runs.values()))
+            paired = sorted(set(runs) & set(base))
+            diff, reads = '', ''
+            if label != spec['baseline'] and len(paired) > 1 and not label.endswith(
+                    '(reference)'):
+                d_mean, d_std = _mean_std([runs[s] - base[s] for s in paired])
+                diff = f'{d_mean:+.2f} ± {d_std:.2f} pts'
+                reads = ('within the spread' if abs(d_mean) < 2 * d_std else
+                         ('above the baseline' if d_mean > 0 else 'below the baseline'))
+            table.append(dict(row=row, method=label, seeds=sorted(runs), mean=mean, std=std,
+                              per_seed=runs, diff=diff, reads=reads))
+            lines.append(f'| {row} | {label} | {len(runs)} | {mean:.2f} ± {std:.2f} % | '
+                         f'{diff} | {reads} |')
+    text = '\n'.join(lines) + '\n'
+    os.makedirs(out, exist_ok=True)
+    with open(osp.join(out, 'report.md'), 'w') as f:
+        f.write(text)
+    with open(osp.join(out, 'report.json'), 'w') as f:
+        json.dump(table, f, indent=1)
+    if table:
+        figure(table, osp.join(out, 'report.png'))
+    print(text, end='')
+    return table
+
+
+def figure(table, path):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    rows = list(dict.fromkeys(e['row'] for e in table))
+    fig, axes = plt.subplots(1, len(rows), figsize=(4.5 * len(rows), 3.2), squeeze=False)
+    for ax, row in zip(axes[0], rows):
+        entries = [e for e in table if e['row'] == row]
+        for x, e in enumerate(entries):
+            ax.errorbar([x], [e['mean']], yerr=[e['std']], fmt='o', color=f'C{x}', capsize=4)
+            ax.plot([x] * len(e['per_seed']), list(e['per_seed'].values()), '.', color='grey')
+        ax.set_xticks(range(len(entries)), [e['method'] for e in entries], rotation=15,
+                      fontsize=7)
+        ax.set_ylabel('test accuracy (%)')
+        ax.set_title(row)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not args.report:
+        campaign(args)
+    report(args.out)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
