@@ -201,10 +201,13 @@ def ranked_positions(z_sum: torch.Tensor, count: int, order: str = 'official',
     down), ``'top'`` from the largest.
 
     ``saturate_at=255`` is what MATLAB and Octave compute: ``i`` runs over
-    ``1:uint8(...)``, a colon with an integer operand yields that integer class, and
-    ``len3 - i`` of a double and a uint8 is a uint8 that saturates at 255, so every
-    pass reads ``indb(255)`` (the 255th *smallest* summed code) whenever ``len3 - i``
-    exceeds 255. The same position is then visited ``count`` times.
+    ``1:uint8(...)``, a colon with an integer operand yields that integer class
+    (MATLAB's colon documentation; GNU Octave 7.3's ``colon_op`` builds a
+    ``make_int_range<octave_uint8>`` when one operand is uint8 and the others are
+    double), and ``len3 - i`` of a double and a uint8 is a uint8 that saturates at
+    255, so every pass reads ``indb(255)`` (the 255th *smallest* summed code)
+    whenever ``len3 - i`` exceeds 255. The same position is then visited ``count``
+    times.
 
     Args:
         z_sum (Tensor): (K, H', W'), the codes summed over the images.
