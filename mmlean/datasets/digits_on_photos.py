@@ -189,12 +189,15 @@ class DigitsOnPhotosDataset(BaseDataset):
         renders_per_digit (int): entries per digit: per epoch ('train', default 4) or
             in the fixed set ('test', default 9: 3,240 images).
         test_seed (int): seed of the test rendering.
+        render_cfg (dict, optional): :class:`RenderParams` fields to change (the
+            difficulty); the defaults are the calibrated proxy.
         **kwargs: passed to mmpretrain's ``BaseDataset`` (pipeline, test_mode...).
     """
     METAINFO = {'classes': tuple(str(i) for i in range(10))}
 
     def __init__(self, split: str = 'train', image_size: int = 32,
-                 renders_per_digit: Optional[int] = None, test_seed: int = 2020, **kwargs):
+                 renders_per_digit: Optional[int] = None, test_seed: int = 2020,
+                 render_cfg: Optional[dict] = None, **kwargs):
         if split not in ('train', 'test'):
             raise ValueError(f"DigitsOnPhotosDataset split must be 'train' or 'test', "
                              f'got {split!r}')
@@ -205,6 +208,11 @@ class DigitsOnPhotosDataset(BaseDataset):
         if renders_per_digit < 1:
             raise ValueError('DigitsOnPhotosDataset renders_per_digit must be >= 1, '
                              f'got {renders_per_digit}')
+        try:
+            self.params = RenderParams(**(render_cfg or {}))
+        except TypeError as err:
+            raise ValueError(f'DigitsOnPhotosDataset render_cfg: {err}; the fields are '
+                             f'{list(RenderParams.__dataclass_fields__)}') from None
         self.split, self.image_size = split, image_size
         self.renders_per_digit, self.test_seed = renders_per_digit, test_seed
         self._photos = None
@@ -214,7 +222,7 @@ class DigitsOnPhotosDataset(BaseDataset):
     def load_data_list(self) -> List[dict]:
         if self.split == 'test':
             images, labels = render_split('test', self.renders_per_digit, self.test_seed,
-                                          self.image_size)
+                                          self.image_size, self.params)
             return [dict(img=img, gt_label=int(y)) for img, y in zip(images, labels)]
         self._digits, self._labels = load_digit_split('train')
         n = len(self._labels)
@@ -231,7 +239,7 @@ class DigitsOnPhotosDataset(BaseDataset):
             label = info['gt_label']
             info['img'] = render(self._digits[info['digit_index']], self._photos, rng,
                                  _other_digit(self._digits, self._labels, label, rng),
-                                 image_size=self.image_size)
+                                 self.params, self.image_size)
         return self.pipeline(info)
 
     def extra_repr(self) -> List[str]:
