@@ -11,7 +11,7 @@ scale, zero point 128). A piece is rounded twice (its own grid, then the
 consumer's), so a code can differ from the fake-quantized model's by one
 level where the FP32 value sits next to a rounding boundary.
 """
-from typing import Optional, Sequence
+from typing import Dict, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -19,8 +19,9 @@ import torch.nn.functional as F
 from mmagic.models.editors.rdn.rdn_net import RDNNet
 
 from mmlean.quant import QuantConv2d
-from mmlean.quant.int8 import (ACT_ZERO_POINT, Int8Conv2d, direct_is_exact, quantize_act,
-                               select_engine, weight_codes)
+from mmlean.quant.form_choice import FormChoice, choose_fastest
+from mmlean.quant.int8 import (ACT_ZERO_POINT, FORMS, FloatConvOnCodes, Int8Conv2d, direct_is_exact,
+                               quantize_act, round_to_grid_, select_engine, weight_codes)
 from .int8_tail import build_int8_tail
 from .quantize_arch import PAMSRDB
 
@@ -89,8 +90,12 @@ class Int8RDB(nn.Module):
         # add then rounds once more only where the block input's grid differs
         self.lffs = nn.ModuleList(Int8Conv2d(block.lff, s, mode=mode) for s in out_scales)
         self.out_scales = list(out_scales)
+        self.in_scale = block.quant_in.scale
+        self.form = mode
 
     def forward(self, xq: torch.Tensor):
+        if not xq.is_quantized:
+            xq = quantize_act(xq, self.in_scale)
         pieces = [xq]
         h = xq
         for j, conv in enumerate(self.convs):
@@ -100,6 +105,39 @@ class Int8RDB(nn.Module):
         h = _signed_grid_cat(pieces, self.cat_scales[-1], self.clamp_low[-1])
         return [torch.clamp(torch.ops.quantized.add(lff(h), xq, s, ACT_ZERO_POINT),
                             -127 * s, 127 * s) for lff, s in zip(self.lffs, self.out_scales)]
+
+
+class FloatRDB(nn.Module):
+    """A PAMS residual dense block as FP32 convs on the dequantized int8 weights
+    (:class:`~mmlean.quant.int8.FloatConvOnCodes`): ``xq = Q(x)``, dense layer j reads
+    ``Q_j(cat[xq, o_0 .. o_{j-1}])`` and writes ``o_j = relu(conv_j(.))``, the fusion reads
+    ``Q_lff(cat[...])``, output ``xq + lff(.)`` (the fake-quantized
+    :class:`~.quantize_arch.PAMSRDB` with every conv input quantized), equal to it up to
+    float rounding. Returns the output once per reader, as :class:`Int8RDB` does (FP32
+    values; the reader quantizes them)."""
+
+    form = 'float'
+
+    def __init__(self, block: PAMSRDB, readers: int):
+        super().__init__()
+        convs = [layer.conv for layer in block.layers]
+        self.convs = nn.ModuleList(FloatConvOnCodes(c) for c in convs)
+        self.lff = FloatConvOnCodes(block.lff)
+        self.in_scale = block.quant_in.scale
+        self.cat_scales = [c.input_quant.scale for c in convs[1:]] + [block.lff.input_quant.scale]
+        self.readers = readers
+
+    def forward(self, x: torch.Tensor):
+        x = x.dequantize() if x.is_quantized else x
+        xq = (x / self.in_scale).round_().clamp_(-127, 127).mul_(self.in_scale)
+        pieces = [xq]
+        h = xq
+        for j, conv in enumerate(self.convs):
+            if j > 0:
+                h = round_to_grid_(torch.cat(pieces, 1), self.cat_scales[j - 1], -127, 127)
+            pieces.append(conv(h).relu_())
+        h = round_to_grid_(torch.cat(pieces, 1), self.cat_scales[-1], -127, 127)
+        return [self.lff(h).add_(xq)] * self.readers
 
 
 class Int8RDN(nn.Module):
@@ -116,21 +154,29 @@ class Int8RDN(nn.Module):
     calibration (:class:`~.int8_tail.Int8Upsampler`; beyond the paper).
 
     Exact on every x86 CPU: every dense conv reads signed codes, so where the
-    kernels can saturate (no VNNI) they run in the split-weight form.
-    ``self.exact_path`` says which form was chosen.
+    kernels can saturate (no VNNI) they run in the split-weight form. As in
+    :class:`~.deploy.Int8EDSR`, ``mode='auto'`` times each block in the exact
+    int8 form and as FP32 convs on the dequantized int8 weights
+    (:class:`FloatRDB`) on a ``timing_size`` input and keeps the faster, cached
+    per machine; ``mode='direct' | 'safe' | 'float'`` overrides it.
+    ``self.forms`` lists each block's form, ``self.exact_path`` the first's,
+    ``describe_forms()`` the timings.
 
     Args:
         net (RDNNet): a calibrated 8-bit PAMS RDN with
             ``quantize_all_conv_inputs=True``.
-        mode (str): 'auto', 'direct' or 'safe'.
-        int8_tail, calib, tail_act_bits, tail_weight_bits: as for
-            :class:`~.deploy.Int8EDSR`.
+        mode (str): 'auto', 'direct', 'safe' or 'float'.
+        int8_tail, calib, tail_act_bits, tail_weight_bits, timing_size, form_cache: as
+            for :class:`~.deploy.Int8EDSR`.
     """
 
     def __init__(self, net: RDNNet, mode: str = 'auto', int8_tail: bool = False,
                  calib: Optional[Sequence[torch.Tensor]] = None, tail_act_bits: int = 8,
-                 tail_weight_bits: int = 8):
+                 tail_weight_bits: int = 8, timing_size: int = 32,
+                 form_cache: Union[str, bool, None] = None):
         super().__init__()
+        if mode not in ('auto', ) + FORMS:
+            raise ValueError(f"Int8RDN mode must be 'auto' or one of {FORMS}, got {mode!r}")
         blocks = list(net.rdbs)
         if not blocks or not all(isinstance(b, PAMSRDB) for b in blocks):
             raise TypeError('Int8RDN needs an RDNNet quantized by PAMS (PAMSRDB blocks)')
@@ -146,12 +192,12 @@ class Int8RDN(nn.Module):
         if not all(bool(b.quant_in.initialized) for b in blocks):
             raise ValueError('the PAMS model is not calibrated (alpha not initialised)')
         self.engine = select_engine()
-        if mode == 'auto':
-            mode = _probe_mode(blocks[0].layers[-1].conv, self.engine)
-        self.exact_path = mode
+        self.int8_form = (mode if mode in ('direct', 'safe') else
+                          _probe_mode(blocks[0].layers[-1].conv, self.engine))
         self.tail = None
         if int8_tail:
-            self.tail = build_int8_tail(net, calib, tail_act_bits, tail_weight_bits, mode)
+            self.tail = build_int8_tail(net, calib, tail_act_bits, tail_weight_bits,
+                                        self.int8_form)
         cl = torch.channels_last
         self.sfe1 = net.sfe1.to(memory_format=cl)
         self.sfe2 = net.sfe2.to(memory_format=cl)
@@ -159,16 +205,48 @@ class Int8RDN(nn.Module):
         self.output = net.output.to(memory_format=cl)
         self.in_scale = blocks[0].quant_in.scale
         gff_scale = gff0.input_quant.scale
+        self.gff_scale = gff_scale
+        self.form_choices: Dict[str, FormChoice] = {}
         self.rdbs = nn.ModuleList()
         for i, b in enumerate(blocks):
             outs = [gff_scale] + ([blocks[i + 1].quant_in.scale] if i + 1 < len(blocks) else [])
-            self.rdbs.append(Int8RDB(b, outs, mode))
-        self.gff0 = Int8Conv2d(gff0, gff1.input_quant.scale, mode=mode)
+            form = mode if mode != 'auto' else self._timed_form(b, timing_size, form_cache)
+            self.rdbs.append(FloatRDB(b, len(outs)) if form == 'float' else
+                             Int8RDB(b, outs, form))
+        self.forms = [rdb.form for rdb in self.rdbs]
+        self.exact_path = self.forms[0]
+        self.gff0 = Int8Conv2d(gff0, gff1.input_quant.scale, mode=self.int8_form)
         self.gff1_in_scale = gff1.input_quant.scale
         codes, w_scale = weight_codes(gff1)
         self.register_buffer('gff1_weight', (codes.float() * w_scale).contiguous(memory_format=cl))
         self.register_buffer('gff1_bias', gff1.bias.detach().clone())
         self.gff1_padding = gff1.padding
+
+    def _timed_form(self, block: PAMSRDB, size: int, cache) -> str:
+        c0 = block.layers[0].conv
+        key = (f'PAMS RDB {c0.in_channels} ch, {len(block.layers)} dense layers of '
+               f'{c0.out_channels} on 1x{c0.in_channels}x{size}x{size}')
+        if key not in self.form_choices:
+            candidates = [f for f in FORMS if f != 'direct' or self.int8_form == 'direct']
+            x = torch.randn(1, c0.in_channels, size, size).contiguous(
+                memory_format=torch.channels_last) * block.quant_in.alpha.item() / 3
+            xq = quantize_act(x, block.quant_in.scale)
+            scales = [block.quant_in.scale] * 2  # a middle block: two readers
+            runs = {}
+            for form in candidates:
+                rdb = FloatRDB(block, 2) if form == 'float' else Int8RDB(block, scales, form)
+                arg = x if form == 'float' else xq
+                runs[form] = lambda rdb=rdb, arg=arg: rdb(arg)
+            self.form_choices[key] = choose_fastest(runs, key, cache)
+        return self.form_choices[key].choice
+
+    def describe_forms(self) -> str:
+        """Which form each block runs in and, in 'auto' mode, the timings behind it."""
+        counts = {f: self.forms.count(f) for f in dict.fromkeys(self.forms)}
+        text = 'dense blocks: ' + ', '.join(f'{f} x{n}' for f, n in counts.items())
+        for key, choice in self.form_choices.items():
+            text += f'; {key}: {choice.describe()}'
+        return text
 
     @torch.no_grad()
     def forward(self, x):
@@ -178,7 +256,8 @@ class Int8RDN(nn.Module):
         to_gff = []
         for rdb in self.rdbs:
             outs = rdb(q)
-            to_gff.append(outs[0])
+            first = outs[0]
+            to_gff.append(first if first.is_quantized else quantize_act(first, self.gff_scale))
             q = outs[-1]
         s = self.gff1_in_scale
         g = torch.clamp(self.gff0(torch.cat(to_gff, dim=1)), -127 * s, 127 * s).dequantize()

@@ -333,8 +333,9 @@ def rdn_report(args):
     """RDN x4 int8 (Int8RDN) vs FP32 on one 64x64 input, and its deviation from the fake model."""
     from mmlean.projects.pams.int8_rdn import Int8RDN
     fake = build(RDN_X4, 8)
-    forms = {m: Int8RDN(fake, mode=m) for m in ('direct', 'safe')}
-    picked = Int8RDN(fake).exact_path
+    forms = {m: Int8RDN(fake, mode=m) for m in ('direct', 'safe', 'float')}
+    auto = Int8RDN(fake, timing_size=args.size)
+    picked = auto.exact_path
     fp = build(RDN_X4)
     fp_cl = build(RDN_X4).to(memory_format=torch.channels_last)
     x = torch.rand(1, 3, args.size, args.size)
@@ -350,8 +351,11 @@ def rdn_report(args):
     print(f'RDN x4 (16 blocks x 8 dense layers, 64c, growth 64), 1x3x{args.size}x{args.size}: '
           f'FP32 NCHW {med["fp32_nchw"]:.0f} ms, channels-last {med["fp32_cl"]:.0f} ms, '
           f'int8 direct {med["int8_direct"]:.0f} ms ({best / med["int8_direct"]:.2f}x), '
-          f'int8 safe {med["int8_safe"]:.0f} ms ({best / med["int8_safe"]:.2f}x) -> {picked}; '
-          f'max |int8 - fake| direct {diffs["direct"]:.2e}, safe {diffs["safe"]:.2e}')
+          f'int8 safe {med["int8_safe"]:.0f} ms ({best / med["int8_safe"]:.2f}x), '
+          f'float-on-int8-weights {med["int8_float"]:.0f} ms ({best / med["int8_float"]:.2f}x) '
+          f'-> auto chose {picked} ({best / med["int8_" + picked]:.2f}x; {auto.describe_forms()}); '
+          f'max |deployed - fake| direct {diffs["direct"]:.2e}, safe {diffs["safe"]:.2e}, '
+          f'float {diffs["float"]:.2e}')
 
 
 def _plain_fp(pams_net):

@@ -33,7 +33,8 @@ def test_int8_rdb_is_within_one_level_of_the_fake_quantized_block(build, mode):
     assert (levels > 0.5).float().mean() < 0.35  # double rounding, see Int8RDB
 
 
-def test_int8_rdn_matches_the_fake_quantized_model(build):
+@pytest.mark.parametrize('mode', ['auto', 'safe', 'float'])
+def test_int8_rdn_matches_the_fake_quantized_model(build, mode):
     from mmlean.projects.pams.int8_rdn import Int8RDN
     net = pams_rdn(build)
     feats = {}
@@ -42,7 +43,8 @@ def test_int8_rdn_matches_the_fake_quantized_model(build):
     with torch.no_grad():
         ref = net(x)
         fake_gff = net.gff[1].input_quant(feats['fake'])
-    q = Int8RDN(net)
+    q = Int8RDN(net, mode=mode, timing_size=12)
+    assert q.forms == ([mode] * len(q.forms) if mode != 'auto' else q.forms)
     q.gff0.register_forward_hook(lambda m, i, o: feats.__setitem__('int8', o.dequantize()))
     got = q(x)
     assert got.shape == ref.shape == (2, 3, 24, 24)
@@ -50,8 +52,35 @@ def test_int8_rdn_matches_the_fake_quantized_model(build):
     level = net.gff[1].input_quant.scale
     assert ((feats['int8'] - fake_gff).abs() / level).max() <= 2 + 1e-4
     assert (got - ref).abs().max() < 1 / 255  # below one 8-bit pixel level
-    tail = Int8RDN(net, int8_tail=True, calib=[torch.rand(1, 3, 12, 12) for _ in range(4)])
+    tail = Int8RDN(net, mode=mode, int8_tail=True,
+                   calib=[torch.rand(1, 3, 12, 12) for _ in range(4)])
     assert (tail(x) - ref.clamp(0, 1)).abs().mean() < 2 / 255
+
+
+def test_float_rdb_is_the_fake_quantized_block(build):
+    from mmlean.projects.pams.int8_rdn import FloatRDB
+    net = pams_rdn(build)
+    block = net.rdbs[0]
+    x = torch.randn(2, block.layers[0].conv.in_channels, 9, 9) * block.quant_in.alpha.item() / 2
+    with torch.no_grad():
+        ref = block(x.clone())
+        (got, ) = FloatRDB(block, 1)(x.clone())
+    # FP32 values; equal up to float rounding (a value on a rounding boundary can move a
+    # level of one of the grids it passed through)
+    assert (got - ref).abs().gt(1e-4).float().mean() < 0.01
+    assert torch.allclose(got, ref, atol=2 * block.lff.input_quant.scale)
+
+
+def test_int8_rdn_auto_times_the_exact_forms(build, monkeypatch, tmp_path):
+    import mmlean.projects.pams.int8_rdn as int8_rdn
+    monkeypatch.setattr(int8_rdn, 'direct_is_exact', lambda *a, **k: False)
+    q = int8_rdn.Int8RDN(pams_rdn(build), timing_size=10, form_cache=str(tmp_path / 'c.json'))
+    (choice, ) = q.form_choices.values()
+    assert set(choice.timings_ms) == {'safe', 'float'}
+    assert q.forms == [choice.choice] * len(q.rdbs)
+    assert 'dense blocks' in q.describe_forms()
+    with pytest.raises(ValueError, match="mode must be 'auto' or one of"):
+        int8_rdn.Int8RDN(pams_rdn(build), mode='fast')
 
 
 def test_int8_rdn_refuses_what_it_cannot_run(build):
