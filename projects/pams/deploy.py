@@ -169,7 +169,7 @@ class Int8EDSR(nn.Module):
         if key not in self.form_choices:
             candidates = [f for f in FORMS if f != 'direct' or self.int8_form == 'direct']
             x = torch.randn(1, c1.in_channels, size, size).contiguous(
-                memory_format=torch.channels_last) * block.quant_in.alpha.item() / 3
+                memory_format=torch.channels_last) * float(block.quant_in.alpha.detach()) / 3
             xq = quantize_act(x, block.quant_in.scale)
             runs = {}
             for form in candidates:

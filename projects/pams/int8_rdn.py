@@ -229,7 +229,7 @@ class Int8RDN(nn.Module):
         if key not in self.form_choices:
             candidates = [f for f in FORMS if f != 'direct' or self.int8_form == 'direct']
             x = torch.randn(1, c0.in_channels, size, size).contiguous(
-                memory_format=torch.channels_last) * block.quant_in.alpha.item() / 3
+                memory_format=torch.channels_last) * float(block.quant_in.alpha.detach()) / 3
             xq = quantize_act(x, block.quant_in.scale)
             scales = [block.quant_in.scale] * 2  # a middle block: two readers
             runs = {}

@@ -40,7 +40,7 @@ def test_float_form_stores_int8_codes_and_equals_the_fake_quantized_block(build)
     fb = FloatBlock(block)
     assert fb.conv1.codes.dtype == torch.int8  # what its state dict holds
     assert set(fb.state_dict()) == {'conv1.codes', 'conv1.bias', 'conv2.codes', 'conv2.bias'}
-    x = torch.randn(2, 16, 9, 9) * block.quant_in.alpha.item() / 2
+    x = torch.randn(2, 16, 9, 9) * float(block.quant_in.alpha.detach()) / 2
     with torch.no_grad():
         ref = block(x.clone())
         got = fb(x.clone())

@@ -24,7 +24,7 @@ def test_int8_rdb_is_within_one_level_of_the_fake_quantized_block(build, mode):
         from mmlean.projects.pams.int8_rdn import _probe_mode
         mode = _probe_mode(block.layers[-1].conv, engine)
     torch.manual_seed(2)
-    x = torch.randn(2, 8, 10, 10) * float(block.quant_in.alpha) / 2
+    x = torch.randn(2, 8, 10, 10) * float(block.quant_in.alpha.detach()) / 2
     with torch.no_grad():
         ref = reader(block(x))
         got = Int8RDB(block, [reader.scale], mode)(quantize_act(x, block.quant_in.scale))[0]
@@ -61,7 +61,8 @@ def test_float_rdb_is_the_fake_quantized_block(build):
     from mmlean.projects.pams.int8_rdn import FloatRDB
     net = pams_rdn(build)
     block = net.rdbs[0]
-    x = torch.randn(2, block.layers[0].conv.in_channels, 9, 9) * block.quant_in.alpha.item() / 2
+    alpha = float(block.quant_in.alpha.detach())
+    x = torch.randn(2, block.layers[0].conv.in_channels, 9, 9) * alpha / 2
     with torch.no_grad():
         ref = block(x.clone())
         (got, ) = FloatRDB(block, 1)(x.clone())
