@@ -53,7 +53,7 @@ class PAMSCalibrationHook(Hook):
                     all_reduce(alpha, op='mean')
                     q.alpha.copy_(alpha)
         set_calibrating(model.generator, False)
-        alphas = [float(q.alpha) for q in quantizers]
+        alphas = [float(q.alpha.detach()) for q in quantizers]
         print_log(f'PAMS: alpha initialised from {self.calib_iters} iterations for '
                   f'{len(alphas)} quantizers (min {min(alphas):.3g}, max {max(alphas):.3g})',
                   logger='current')

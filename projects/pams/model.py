@@ -127,4 +127,4 @@ class PAMS(BaseEditModel):
 
     def quantizer_summary(self) -> List[float]:
         """The learned alpha of every activation quantizer, in module order."""
-        return [float(q.alpha) for q in act_quantizers(self.generator)]
+        return [float(q.alpha.detach()) for q in act_quantizers(self.generator)]
