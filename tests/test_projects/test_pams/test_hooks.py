@@ -25,11 +25,11 @@ def test_calibrates_for_the_first_iterations_then_clips(build):
         hook.after_train_iter(FakeRunner(model, it), it)
     assert not any(q.calibrating for q in quantizers)
     assert all(int(q.calib_batches) == 2 and bool(q.initialized) for q in quantizers)
-    alphas = [float(q.alpha) for q in quantizers]
+    alphas = [float(q.alpha.detach()) for q in quantizers]
     hook.before_train_iter(FakeRunner(model, 2), 2)
     assert not any(q.calibrating for q in quantizers)
     model.forward_train(torch.rand(2, 3, 8, 8), ds)
-    assert [float(q.alpha) for q in quantizers] == alphas  # no more data-driven updates
+    assert [float(q.alpha.detach()) for q in quantizers] == alphas  # no more data-driven updates
     # the calibration state travels in the state dict (resume does not recalibrate)
     state = model.state_dict()
     assert all(bool(state[k]) for k in state if k.endswith('initialized'))
