@@ -79,7 +79,8 @@ def test_calibration_averages_batch_means_of_per_sample_max():
     b2[0, 2, 1, 1], b2[1, 1, 3, 3] = 4.0, -6.0  # -> mean 5
     assert torch.equal(q(b1), b1)  # pass-through while calibrating
     q(b2)
-    assert float(q.alpha.detach()) == pytest.approx(3.5)  # the official code would end at 5 (last batch)
+    # the official code would end at 5 (last batch)
+    assert float(q.alpha.detach()) == pytest.approx(3.5)
     assert bool(q.initialized)
     q.calibrating = False
     assert q(torch.tensor([10.0])).item() == pytest.approx(3.5)  # clipping on
