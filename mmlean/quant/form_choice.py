@@ -98,3 +98,17 @@ def choose_fastest(candidates: Dict[str, Callable[[], object]], key: str,
         data[full_key] = dict(choice=result.choice, timings_ms=medians)
         atomic_write_bytes(json.dumps(data, indent=1, sort_keys=True).encode(), path)
     return result
+
+
+def exact_candidates(forms, direct_is_exact: bool):
+    """The forms worth timing: every one of ``forms`` except ``'direct'`` where the plain
+    int8 kernels can saturate on this CPU."""
+    return [f for f in forms if f != 'direct' or direct_is_exact]
+
+
+def describe_forms(what: str, forms, choices: Dict[str, FormChoice]) -> str:
+    """``'<what>: float x16; <key>: float (timed: ...)'``: each form's count and the timings
+    behind the choices."""
+    counts = {f: list(forms).count(f) for f in dict.fromkeys(forms)}
+    text = f'{what}: ' + ', '.join(f'{f} x{n}' for f, n in counts.items())
+    return text + ''.join(f'; {key}: {choice.describe()}' for key, choice in choices.items())

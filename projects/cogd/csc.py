@@ -113,14 +113,11 @@ def skimage_crops(num: int = 10, size: int = 100, seed: int = 0, scale: float = 
     return torch.stack(crops)
 
 
-def load_image_folder(path: str, sigma: float = 2.0) -> torch.Tensor:
-    """The official fruit / city sets (FFCSC's ``fruit_100_100`` and
-    ``city_100_100``: 10 grayscale 100 x 100 images each), read from a folder
-    of image files (sorted by name), local-contrast normalized."""
+def image_files(path: str) -> List[str]:
+    """The image files of a folder, in name order (as MATLAB's ``dir`` lists them);
+    a one-line error if there are none."""
     import glob
     import os.path as osp
-
-    from skimage.io import imread
     files = sorted(f for ext in ('png', 'jpg', 'jpeg', 'bmp', 'tif', 'pgm')
                    for f in glob.glob(osp.join(path, f'*.{ext}')))
     if not files:
@@ -128,6 +125,15 @@ def load_image_folder(path: str, sigma: float = 2.0) -> torch.Tensor:
             f'no images in {path!r}: put the FFCSC data set there (e.g. '
             f'data/cogd/fruit_100_100/*.jpg, 10 grayscale 100x100 images, from the official '
             f'CoGD / FFCSC code\'s datasets/images folder); nothing is downloaded')
+    return files
+
+
+def load_image_folder(path: str, sigma: float = 2.0) -> torch.Tensor:
+    """The official fruit / city sets (FFCSC's ``fruit_100_100`` and
+    ``city_100_100``: 10 grayscale 100 x 100 images each), read from a folder
+    of image files (sorted by name), local-contrast normalized."""
+    from skimage.io import imread
+    files = image_files(path)
     imgs = [torch.from_numpy(np.ascontiguousarray(_gray(imread(f)))) for f in files]
     shapes = {tuple(i.shape) for i in imgs}
     if len(shapes) != 1:

@@ -56,7 +56,7 @@ from typing import Dict, List, Optional
 import numpy as np
 import torch
 
-from .csc import solve_codes_freq, solve_filters_freq, woodbury_factor
+from .csc import image_files, solve_codes_freq, solve_filters_freq, woodbury_factor
 
 RULES = (None, 'backtrack', 'rescale')
 MATLAB_UINT8_MAX = 255
@@ -126,17 +126,8 @@ def load_official_images(path: str) -> torch.Tensor:
     """A folder of images as ``CreateImages(path, 'local_cn', 1, 'gray')`` returns them:
     files in name order (MATLAB's ``dir``), grayscale, local contrast normalised, zero
     mean. (N, H, W) float64 holding single-precision values."""
-    import glob
-    import os.path as osp
-
     from skimage.io import imread
-    files = sorted(f for ext in ('png', 'jpg', 'jpeg', 'bmp', 'tif', 'pgm')
-                   for f in glob.glob(osp.join(path, f'*.{ext}')))
-    if not files:
-        raise FileNotFoundError(
-            f'no images in {path!r}: put the FFCSC data set there (e.g. '
-            f'data/cogd/fruit_100_100/*.jpg, 10 grayscale 100x100 images, from the official '
-            f"CoGD code's CSC/datasets/Images folder); nothing is downloaded")
+    files = image_files(path)
     images = [official_local_cn(official_gray(imread(f))) for f in files]
     shapes = {tuple(i.shape) for i in images}
     if len(shapes) != 1:

@@ -6,7 +6,7 @@ import torch.nn as nn
 from mmagic.models.editors.edsr.edsr_net import EDSRNet
 
 from mmlean.quant import QuantConv2d, pack_codes, packed_nbytes, qmax_for_bits, unpack_codes
-from mmlean.quant.form_choice import FormChoice, choose_fastest
+from mmlean.quant.form_choice import FormChoice, choose_fastest, describe_forms, exact_candidates
 from mmlean.quant.int8 import (ACT_ZERO_POINT, FORMS, FloatConvOnCodes, Int8Conv2d, clamp_codes,
                                direct_is_exact, quantize_act, round_to_grid_, select_engine,
                                weight_codes)
@@ -167,7 +167,7 @@ class Int8EDSR(nn.Module):
         key = (f'PAMS EDSR block {c1.in_channels}->{c1.out_channels} k{c1.kernel_size[0]} '
                f'res_scale {block.res_scale} on 1x{c1.in_channels}x{size}x{size}')
         if key not in self.form_choices:
-            candidates = [f for f in FORMS if f != 'direct' or self.int8_form == 'direct']
+            candidates = exact_candidates(FORMS, self.int8_form == 'direct')
             x = torch.randn(1, c1.in_channels, size, size).contiguous(
                 memory_format=torch.channels_last) * float(block.quant_in.alpha.detach()) / 3
             xq = quantize_act(x, block.quant_in.scale)
@@ -182,11 +182,7 @@ class Int8EDSR(nn.Module):
 
     def describe_forms(self) -> str:
         """Which form each block runs in and, in 'auto' mode, the timings behind it."""
-        counts = {f: self.forms.count(f) for f in dict.fromkeys(self.forms)}
-        text = 'body blocks: ' + ', '.join(f'{f} x{n}' for f, n in counts.items())
-        for key, choice in self.form_choices.items():
-            text += f'; {key}: {choice.describe()}'
-        return text
+        return describe_forms('body blocks', self.forms, self.form_choices)
 
     @torch.no_grad()
     def forward(self, x):

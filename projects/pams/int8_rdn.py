@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from mmagic.models.editors.rdn.rdn_net import RDNNet
 
 from mmlean.quant import QuantConv2d
-from mmlean.quant.form_choice import FormChoice, choose_fastest
+from mmlean.quant.form_choice import FormChoice, choose_fastest, describe_forms, exact_candidates
 from mmlean.quant.int8 import (ACT_ZERO_POINT, FORMS, FloatConvOnCodes, Int8Conv2d, direct_is_exact,
                                quantize_act, round_to_grid_, select_engine, weight_codes)
 from .int8_tail import build_int8_tail
@@ -227,7 +227,7 @@ class Int8RDN(nn.Module):
         key = (f'PAMS RDB {c0.in_channels} ch, {len(block.layers)} dense layers of '
                f'{c0.out_channels} on 1x{c0.in_channels}x{size}x{size}')
         if key not in self.form_choices:
-            candidates = [f for f in FORMS if f != 'direct' or self.int8_form == 'direct']
+            candidates = exact_candidates(FORMS, self.int8_form == 'direct')
             x = torch.randn(1, c0.in_channels, size, size).contiguous(
                 memory_format=torch.channels_last) * float(block.quant_in.alpha.detach()) / 3
             xq = quantize_act(x, block.quant_in.scale)
@@ -242,11 +242,7 @@ class Int8RDN(nn.Module):
 
     def describe_forms(self) -> str:
         """Which form each block runs in and, in 'auto' mode, the timings behind it."""
-        counts = {f: self.forms.count(f) for f in dict.fromkeys(self.forms)}
-        text = 'dense blocks: ' + ', '.join(f'{f} x{n}' for f, n in counts.items())
-        for key, choice in self.form_choices.items():
-            text += f'; {key}: {choice.describe()}'
-        return text
+        return describe_forms('dense blocks', self.forms, self.form_choices)
 
     @torch.no_grad()
     def forward(self, x):
