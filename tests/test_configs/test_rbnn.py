@@ -17,6 +17,7 @@ BINARY = [
     'rbnn/bnn_resnet20-1w1a_1xb64-40e_digits.py',
     'rbnn/rbnn_resnet20-1w1a_1xb64-40e_digits-on-photos.py',
     'rbnn/bnn_resnet20-1w1a_1xb64-40e_digits-on-photos.py',
+    'rbnn/xnor_resnet20-1w1a_1xb64-40e_digits-on-photos.py',
 ]
 FULL_PRECISION = ['rbnn/resnet20-fp_1xb64-40e_digits.py',
                   'rbnn/resnet20-fp_1xb64-40e_digits-on-photos.py']

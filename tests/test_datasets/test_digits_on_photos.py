@@ -72,6 +72,29 @@ def test_the_digit_is_drawn_where_the_parameters_put_it():
         assert not changed.all()  # partly in view
 
 
+@pytest.mark.parametrize('grey', [20, 100, 240])
+def test_light_polarity_draws_the_digit_lighter_than_what_it_covers(grey):
+    """polarity='light': in BT.601 luma the digit is at least min_contrast above the
+    background it covers, on dark, mid and bright (darkened) crops alike."""
+    digit = np.zeros((8, 8), np.float32)
+    digit[1:7, 3:5] = 1.0
+    photo = [np.full((200, 200, 3), grey, np.uint8)]
+    params = RenderParams(digit_height=(0.75, 0.75), rotation=0.0, shift=0.0,
+                          alpha=(1.0, 1.0), difference=0.0, distractor=0.0, noise=0.0)
+    luma = np.array([0.299, 0.587, 0.114])
+    for seed in range(20):
+        img = render(digit, photo, np.random.default_rng(seed), params=params).astype(float)
+        inside, outside = img[15, 15] @ luma, img[15, 2] @ luma
+        assert inside - outside >= params.min_contrast - 1.0  # uint8 rounding
+        assert outside == pytest.approx(min(grey, 255 - params.min_contrast), abs=1.0)
+    # 'any' keeps the random colour (only a colour too close to the crop flips), so
+    # some digits come out darker than the crop
+    anyway = RenderParams(**{**params.__dict__, 'polarity': 'any'})
+    darker = [render(digit, photo, np.random.default_rng(seed), params=anyway)[15, 15] @ luma
+              < grey for seed in range(20)]
+    assert grey == 20 or any(darker)
+
+
 def test_bad_arguments_name_the_field():
     with pytest.raises(ValueError, match="split must be 'train' or 'test'"):
         DigitsOnPhotosDataset(split='val')
@@ -79,6 +102,10 @@ def test_bad_arguments_name_the_field():
         DigitsOnPhotosDataset(split='test', image_size=28)
     with pytest.raises(ValueError, match='renders_per_digit must be >= 1'):
         DigitsOnPhotosDataset(split='train', renders_per_digit=-1)
+    with pytest.raises(ValueError, match="polarity must be 'light' or 'any'"):
+        DigitsOnPhotosDataset(split='test', render_cfg=dict(polarity='dark'))
+    with pytest.raises(ValueError, match='render_cfg.*the fields are'):
+        DigitsOnPhotosDataset(split='test', render_cfg=dict(height=3))
 
 
 def test_writer_output_reads_as_a_custom_dataset(run_python, repo_root, tmp_path):

@@ -7,8 +7,8 @@ dataset_type = 'DigitsOnPhotosDataset'
 image_size = 32
 data_preprocessor = dict(
     num_classes=10,
-    mean=[114.0, 101.7, 97.3],
-    std=[63.9, 58.0, 58.4],
+    mean=[130.1, 117.8, 111.9],
+    std=[62.4, 57.8, 59.4],
     to_rgb=False,
 )
 train_pipeline = [dict(type='PackInputs')]
