@@ -226,7 +226,7 @@ class DigitsOnPhotosDataset(BaseDataset):
             in the fixed set ('test', default 9: 3,240 images).
         test_seed (int): seed of the test rendering.
         render_cfg (dict, optional): :class:`RenderParams` fields to change (the
-            difficulty); the defaults are not calibrated yet (too hard).
+            difficulty; see its docstring for why the defaults are what they are).
         **kwargs: passed to mmpretrain's ``BaseDataset`` (pipeline, test_mode...).
     """
     METAINFO = {'classes': tuple(str(i) for i in range(10))}

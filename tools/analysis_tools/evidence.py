@@ -1,7 +1,7 @@
 """The evidence campaign: each paper's claim against its baseline on the embedded proxy, 3 seeds.
 
-    python tools/analysis_tools/evidence.py [--rows rbnn] [--seeds 0,1,2] [--jobs 2]
-        [--out work_dirs/evidence]
+    python tools/analysis_tools/evidence.py [--rows rbnn] [--methods RBNN,...] [--seeds 0,1,2]
+        [--jobs 2] [--out work_dirs/evidence]
     python tools/analysis_tools/evidence.py --report [--out work_dirs/evidence]
 
 Every run is ``tools/train.py CONFIG --cfg-options randomness.seed=S`` followed by
@@ -51,6 +51,9 @@ def parse_args(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=__doc__.split('\n\n', 1)[1])
     p.add_argument('--rows', default=','.join(ROWS), help=f'comma-separated of {list(ROWS)}')
+    p.add_argument('--methods', default=None,
+                   help='comma-separated method labels (or their directory names) to run; '
+                        'default: every method of the rows')
     p.add_argument('--seeds', default='0,1,2')
     p.add_argument('--jobs', type=int, default=2, help='trainings at once (one thread each)')
     p.add_argument('--out', default='work_dirs/evidence')
@@ -100,9 +103,18 @@ def campaign(args):
     for row in rows:
         if row not in ROWS:
             raise SystemExit(f'evidence.py: --rows: {row!r} is not one of {list(ROWS)}')
+    methods = None
+    if args.methods:
+        methods = {m.strip() for m in args.methods.split(',')}
+        known = {name for row in rows for label in ROWS[row]['methods']
+                 for name in (label, _slug(label))}
+        if methods - known:
+            raise SystemExit(f'evidence.py: --methods: {sorted(methods - known)} not among '
+                             f'the methods of {rows}: {sorted(known)}')
     seeds = [int(s) for s in args.seeds.split(',')]
     jobs = [(row, label, config, seed) for row in rows
-            for seed in seeds for label, config in ROWS[row]['methods'].items()]
+            for seed in seeds for label, config in ROWS[row]['methods'].items()
+            if methods is None or label in methods or _slug(label) in methods]
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for future in [pool.submit(run_one, *job, args.out) for job in jobs]:
             future.result()
