@@ -23,7 +23,6 @@ pams_official_test_dataloaders = [
     dict(batch_size=1, num_workers=4, persistent_workers=False, drop_last=False,
          sampler=dict(type='DefaultSampler', shuffle=False),
          dataset=dict(type='BasicImageDataset',
-                      metainfo=dict(dataset_type=name.lower(), task_name='sisr'),
                       data_root=f'data/benchmark/{name}',
                       data_prefix=dict(img=f'LR_bicubic/X{pams_official_scale}', gt='HR'),
                       filename_tmpl=dict(img=f'{{}}x{pams_official_scale}', gt='{}'),

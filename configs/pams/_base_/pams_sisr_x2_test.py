@@ -18,7 +18,6 @@ pams_test_dataloaders = [
     dict(num_workers=4, persistent_workers=False, drop_last=False,
          sampler=dict(type='DefaultSampler', shuffle=False),
          dataset=dict(type='BasicImageDataset',
-                      metainfo=dict(dataset_type=name.lower(), task_name='sisr'),
                       data_root=f'data/{name}',
                       data_prefix=dict(img=f'LRbicx{pams_scale}', gt='GTmod12'),
                       pipeline=pams_test_pipeline))

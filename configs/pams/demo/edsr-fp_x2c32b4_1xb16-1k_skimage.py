@@ -37,13 +37,13 @@ test_pipeline = load + [dict(type='PackInputs')]
 train_dataloader = dict(
     num_workers=0, batch_size=16, drop_last=True, persistent_workers=False,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(type='BasicImageDataset', metainfo=dict(dataset_type='skimage_sr', task_name='sisr'),
+    dataset=dict(type='BasicImageDataset',
                  data_root=data_root + '/train', data_prefix=dict(img=f'LRbicx{scale}', gt='GT'),
                  pipeline=train_pipeline))
 test_dataloader = dict(
     num_workers=0, batch_size=1, drop_last=False, persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='BasicImageDataset', metainfo=dict(dataset_type='skimage_sr', task_name='sisr'),
+    dataset=dict(type='BasicImageDataset',
                  data_root=data_root + '/test', data_prefix=dict(img=f'LRbicx{scale}', gt='GTmod12'),
                  pipeline=test_pipeline))
 val_dataloader = test_dataloader
