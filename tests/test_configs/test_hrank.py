@@ -20,6 +20,8 @@ PRUNING = {
     'hrank/hrank_googlenet_1xb128-layerwise-30e_cifar10.py':
         'hrank/googlenet_1xb128-300e_cifar10.py',
     'hrank/hrank_resnet20_1xb64-10e_digits.py': 'demo/resnet20_1xb64-15e_digits.py',
+    'hrank/hrank_resnet20_1xb64-12e_digits-on-photos.py':
+        'hrank/resnet20_1xb64-30e_digits-on-photos.py',
 }
 # pruning configs whose starting weights are a download (a cached stand-in here)
 PRUNING_PRETRAINED = {

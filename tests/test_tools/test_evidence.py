@@ -58,7 +58,50 @@ def test_kept_runs_are_skipped_and_reported(tmp_path, monkeypatch):
 
 def test_unknown_rows_and_methods_are_named(tmp_path):
     tool = _tool()
-    with pytest.raises(SystemExit, match="--rows: 'hrank' is not one of"):
-        tool.main(['--rows', 'hrank', '--out', str(tmp_path)])
+    with pytest.raises(SystemExit, match="--rows: 'hrnak' is not one of"):
+        tool.main(['--rows', 'hrnak', '--out', str(tmp_path)])
     with pytest.raises(SystemExit, match=r"--methods: \['XNOR'\] not among"):
         tool.main(['--rows', 'rbnn', '--methods', 'XNOR', '--out', str(tmp_path)])
+
+
+def test_pruning_methods_start_from_the_unpruned_run_of_their_seed(tmp_path, monkeypatch):
+    """Asking for one pruning method also runs the unpruned network it starts from (first),
+    scores the filters with its criterion and seed, and fine-tunes from that seed's
+    checkpoint with that score file."""
+    tool, out = _tool(), str(tmp_path / 'evidence')
+    calls = []
+
+    def fake_run(cmd, cwd, env, stdout, stderr, check):
+        script, args = cmd[1], cmd[2:]
+        calls.append((script, args))
+        assert env['OMP_NUM_THREADS'] == '1'
+        if script.endswith('hrank_ranks.py'):
+            open(args[args.index('--out') + 1], 'w').write('{}')
+        elif script.endswith('train.py'):
+            work_dir = args[args.index('--work-dir') + 1]
+            with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+                f.write(osp.join(work_dir, 'epoch_1.pth'))
+        else:
+            accuracy = 90.0 if 'unpruned' in args[1] else 80.0
+            json.dump({'accuracy/top1': accuracy}, open(args[args.index('--out') + 1], 'w'))
+
+    monkeypatch.setattr(tool.subprocess, 'run', fake_run)
+    tool.main(['--rows', 'hrank', '--methods', 'random filters', '--seeds', '0,1',
+               '--jobs', '1', '--out', out])
+    trains = [args for script, args in calls if script.endswith('train.py')
+              and 'test.py' not in script]
+    unpruned = [a for a in trains if a[0].endswith('resnet20_1xb64-30e_digits-on-photos.py')]
+    pruning = [a for a in trains if 'hrank_resnet20' in a[0]]
+    assert len(unpruned) == 2 and len(pruning) == 2
+    assert calls.index(('tools/train.py', unpruned[1])) < calls.index(
+        ('tools/train.py', pruning[0]))
+    for seed, args in zip((0, 1), pruning):
+        start = osp.join(out, 'hrank', f'unpruned-resnet-20--reference_s{seed}', 'epoch_1.pth')
+        assert f'pretrained={start}' in args and f'randomness.seed={seed}' in args
+        scores = osp.join(out, 'hrank', f'random-filters_s{seed}', 'scores.json')
+        assert f'model.rank_file={scores}' in args
+    ranks = [args for script, args in calls if script.endswith('hrank_ranks.py')]
+    assert [(a[a.index('--criterion') + 1], a[a.index('--seed') + 1]) for a in ranks] == [
+        ('random', '0'), ('random', '1')]
+    result = json.load(open(osp.join(out, 'hrank', 'random-filters_s1', 'result.json')))
+    assert result['accuracy'] == 80.0 and result['scores'] == 'random'

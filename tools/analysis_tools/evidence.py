@@ -9,7 +9,11 @@ Every run is ``tools/train.py CONFIG --cfg-options randomness.seed=S`` followed 
 (:class:`mmlean.datasets.DigitsOnPhotosDataset`: a full-precision ResNet-20 does not
 saturate it), with the same schedule and budget on both sides of a comparison. A
 finished run leaves ``<out>/<row>/<method>_s<seed>/result.json`` and is skipped when
-the command is run again, so a stopped campaign resumes. ``--jobs 2`` runs two
+the command is run again, so a stopped campaign resumes. A method may start from
+another method's checkpoint of the same seed (``start``: the pruning methods start
+from the unpruned network) and choose its filters with a score file written by
+``tools/analysis_tools/hrank_ranks.py --criterion`` (``scores``); its start runs
+first, and is run too when only the method is asked for. ``--jobs 2`` runs two
 trainings at once, one thread each. The report (``<out>/report.md``, ``.json`` and
 ``.png``) gives each method's test accuracy as mean +- sample std over the seeds and
 the paired difference to the row's baseline; no verdict is printed beyond what the
@@ -43,7 +47,29 @@ ROWS = {
                 'configs/rbnn/xnor_resnet20-1w1a_1xb64-40e_digits-on-photos.py',
             'RBNN': 'configs/rbnn/rbnn_resnet20-1w1a_1xb64-40e_digits-on-photos.py',
         }),
+    'hrank': dict(
+        claim='HRank (CVPR 2020, Tab. 2, Fig. 3): choosing the filters whose feature maps '
+              'have the highest average rank keeps more accuracy than a norm-based choice '
+              '(L1, Li et al. 2017) at the same FLOPs (ResNet-56 at -50% FLOPs: 93.17%, '
+              'unpruned 93.26%)',
+        baseline='L1-norm filters',
+        methods={
+            'unpruned ResNet-20 (reference)':
+                'configs/hrank/resnet20_1xb64-30e_digits-on-photos.py',
+            **{label: dict(config='configs/hrank/hrank_resnet20_1xb64-12e_digits-on-photos.py',
+                           scores=criterion, start='unpruned ResNet-20 (reference)')
+               for label, criterion in (('HRank (feature-map rank)', 'rank'),
+                                        ('L1-norm filters', 'l1'),
+                                        ('random filters', 'random'))},
+        }),
 }
+
+
+def method_spec(spec):
+    """A method's config string or dict -> dict(config, scores, start)."""
+    if isinstance(spec, str):
+        spec = dict(config=spec)
+    return dict(dict(scores=None, start=None), **spec)
 
 
 def parse_args(argv=None):
@@ -65,9 +91,15 @@ def _slug(label):
     return ''.join(c if c.isalnum() else '-' for c in label.lower()).strip('-')
 
 
-def run_one(row, label, config, seed, out):
+def _work_dir(out, row, label, seed):
+    return osp.join(out, row, f'{_slug(label)}_s{seed}')
+
+
+def run_one(row, label, spec, seed, out):
     """Train and test one (method, seed); returns the result dict (or the kept one)."""
-    work_dir = osp.join(out, row, f'{_slug(label)}_s{seed}')
+    spec = method_spec(spec)
+    config = spec['config']
+    work_dir = _work_dir(out, row, label, seed)
     result_path = osp.join(work_dir, 'result.json')
     if osp.exists(result_path):
         with open(result_path) as f:
@@ -75,22 +107,42 @@ def run_one(row, label, config, seed, out):
     os.makedirs(work_dir, exist_ok=True)
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
     start = time.time()
+    options = []
+    if spec['start']:
+        start_result = osp.join(_work_dir(out, row, spec['start'], seed), 'result.json')
+        if not osp.exists(start_result):
+            raise RuntimeError(f'{label} (seed {seed}) starts from {spec["start"]}, which has '
+                               f'no finished run: {start_result}')
+        with open(start_result) as f:
+            options.append(f'pretrained={json.load(f)["checkpoint"]}')
+    if spec['scores']:
+        scores = osp.join(work_dir, 'scores.json')
+        with open(osp.join(work_dir, 'scores.out'), 'w') as log:
+            subprocess.run([sys.executable, 'tools/analysis_tools/hrank_ranks.py', config,
+                            '--out', scores, '--criterion', spec['scores'], '--seed',
+                            str(seed), *(['--cfg-options', *options] if options else [])],
+                           cwd=REPO, env=env,
+                           stdout=log, stderr=subprocess.STDOUT, check=True)
+        options.append(f'model.rank_file={scores}')
     with open(osp.join(work_dir, 'train.out'), 'w') as log:
         subprocess.run([sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
-                        '--resume', '--cfg-options', f'randomness.seed={seed}'],
+                        '--resume', '--cfg-options', f'randomness.seed={seed}', *options],
                        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         checkpoint = f.read().strip()
     metrics_path = osp.join(work_dir, 'test_metrics.json')
+    test_options = ['--cfg-options', *options] if options else []
     with open(osp.join(work_dir, 'test.out'), 'w') as log:
         subprocess.run([sys.executable, 'tools/test.py', config, checkpoint, '--work-dir',
-                        work_dir, '--out', metrics_path], cwd=REPO, env=env, stdout=log,
-                       stderr=subprocess.STDOUT, check=True)
+                        work_dir, '--out', metrics_path, *test_options], cwd=REPO, env=env,
+                       stdout=log, stderr=subprocess.STDOUT, check=True)
     with open(metrics_path) as f:
         metrics = json.load(f)
     result = dict(row=row, method=label, config=config, seed=seed,
                   accuracy=float(metrics['accuracy/top1']), checkpoint=checkpoint,
                   minutes=(time.time() - start) / 60)
+    if spec['scores']:
+        result.update(scores=spec['scores'], start=spec['start'])
     from mmlean.compat.atomic_write import atomic_write_bytes
     atomic_write_bytes(json.dumps(result, indent=1).encode(), result_path)
     print(f'{row} / {label} / seed {seed}: {result["accuracy"]:.2f}% '
@@ -112,12 +164,17 @@ def campaign(args):
             raise SystemExit(f'evidence.py: --methods: {sorted(methods - known)} not among '
                              f'the methods of {rows}: {sorted(known)}')
     seeds = [int(s) for s in args.seeds.split(',')]
-    jobs = [(row, label, config, seed) for row in rows
-            for seed in seeds for label, config in ROWS[row]['methods'].items()
-            if methods is None or label in methods or _slug(label) in methods]
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for future in [pool.submit(run_one, *job, args.out) for job in jobs]:
-            future.result()
+    chosen = {(row, label) for row in rows for label in ROWS[row]['methods']
+              if methods is None or label in methods or _slug(label) in methods}
+    starts = {(row, method_spec(ROWS[row]['methods'][label])['start']) for row, label in chosen}
+    chosen |= {(row, start) for row, start in starts if start}
+    # two stages: the runs other runs start from, then the others
+    for stage in ({key for key in chosen if key in starts}, chosen - starts):
+        jobs = [(row, label, ROWS[row]['methods'][label], seed) for row in rows
+                for seed in seeds for label in ROWS[row]['methods'] if (row, label) in stage]
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            for future in [pool.submit(run_one, *job, args.out) for job in jobs]:
+                future.result()
 
 
 def _mean_std(values):

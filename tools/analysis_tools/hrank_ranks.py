@@ -2,12 +2,17 @@
 
     python tools/analysis_tools/hrank_ranks.py CONFIG [CHECKPOINT] --out ranks.json
         [--num-batches 5] [--plot ranks.png] [--split train|test] [--cfg-options k=v ...]
+        [--criterion rank|l1|random] [--seed 0]
 
 CONFIG is an HRank config (its ``model.architecture`` is ranked) or any
 classifier config. The ranks are averaged over ``num-batches`` batches of the
 training loader (the official code: 5 batches of 128 augmented training
 images, in eval mode), per conv in the paper's order, and written as JSON for
 ``model.rank_file``. ``--plot`` draws the per-layer mean/min/max rank (PNG).
+
+``--criterion l1`` (filter L1 norms, Li et al. 2017) or ``random`` (seeded by
+``--seed``) writes the baselines' scores in the same format instead, so the same
+HRank config prunes the same number of filters by another choice (no data read).
 """
 import argparse
 import os.path as osp
@@ -25,13 +30,17 @@ def parse_args(argv=None):
     parser.add_argument('--split', choices=['train', 'test'], default='train',
                         help="loader to rank on (official: the training loader)")
     parser.add_argument('--plot', help='also draw the ranks to this PNG')
+    parser.add_argument('--criterion', choices=['rank', 'l1', 'random'], default='rank',
+                        help="filter score: HRank's feature-map rank (default), the "
+                        "filters' L1 norms, or uniform random scores")
+    parser.add_argument('--seed', type=int, default=0, help='seed of --criterion random')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys (see tools/train.py), e.g. '
                         'train_dataloader.batch_size=64')
     return parser.parse_args(argv)
 
 
-def plot_ranks(ranks, path, title):
+def plot_ranks(ranks, path, title, ylabel='average feature-map rank'):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -45,7 +54,7 @@ def plot_ranks(ranks, path, title):
     ax.plot(x, mean, marker='o', ms=3, label='mean over filters')
     ax.set_xticks(list(x))
     ax.set_xticklabels([n.replace('backbone.', '') for n in names], rotation=90, fontsize=6)
-    ax.set_ylabel('average feature-map rank')
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -76,6 +85,7 @@ def main(argv=None):
     import mmlean.projects.hrank  # noqa: F401
     from mmlean.projects.hrank import collect_ranks, prune_units, save_ranks
     from mmlean.projects.hrank.algorithm import HRank
+    from mmlean.projects.hrank.criteria import filter_l1_scores, random_scores
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     from mmengine.registry import MODELS
     model = MODELS.build(cfg.model)
@@ -91,18 +101,27 @@ def main(argv=None):
     prefix = 'architecture.' if hasattr(model, 'architecture') else ''
     layers = {u.conv: prefix + u.rank_layer for u in units}
     select = {u.conv: u.rank_fn for u in units if u.rank_fn is not None}
-    loader = Runner.build_dataloader(cfg[loader_key])
+    meta = dict(config=args.config, checkpoint=args.checkpoint, criterion=args.criterion)
+    if args.criterion == 'rank':
+        loader = Runner.build_dataloader(cfg[loader_key])
 
-    def forward(batch):
-        data = model.data_preprocessor(batch, False)
-        model(data['inputs'], data.get('data_samples'), mode='tensor')
+        def forward(batch):
+            data = model.data_preprocessor(batch, False)
+            model(data['inputs'], data.get('data_samples'), mode='tensor')
 
-    ranks = collect_ranks(model, loader, layers, forward, args.num_batches, select)
-    save_ranks(ranks, args.out, meta=dict(config=args.config, checkpoint=args.checkpoint,
-                                          num_batches=args.num_batches, split=args.split))
-    print(f'wrote the ranks of {len(ranks)} convs to {args.out}')
+        ranks = collect_ranks(model, loader, layers, forward, args.num_batches, select)
+        meta.update(num_batches=args.num_batches, split=args.split)
+    elif args.criterion == 'l1':
+        ranks = filter_l1_scores(target, [u.conv for u in units])
+    else:
+        ranks = random_scores(target, [u.conv for u in units], args.seed)
+        meta.update(seed=args.seed)
+    save_ranks(ranks, args.out, meta=meta)
+    print(f'wrote the {args.criterion} scores of {len(ranks)} convs to {args.out}')
     if args.plot:
-        plot_ranks(ranks, args.plot, osp.basename(args.config))
+        ylabel = {'rank': 'average feature-map rank', 'l1': 'filter L1 norm',
+                  'random': 'random score'}[args.criterion]
+        plot_ranks(ranks, args.plot, osp.basename(args.config), ylabel)
         print(f'plot: {args.plot}')
     return 0
 
