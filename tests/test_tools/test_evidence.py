@@ -50,7 +50,7 @@ def test_kept_runs_are_skipped_and_reported(tmp_path, monkeypatch):
     assert table['RBNN']['std'] == pytest.approx(values.std(ddof=1))
     paired = values - np.array(list(base.values()))
     assert table['RBNN']['diff'] == f'{paired.mean():+.2f} ± {paired.std(ddof=1):.2f} pts'
-    assert table['RBNN']['reads'] == 'above the baseline'  # +5.3 +- 1.0
+    assert table['RBNN']['reads'] == 'better than the baseline'  # +5.3 +- 1.0
     assert table['XNOR-style, scalar mean(|W|)']['reads'] == 'within the spread'
     assert table['sign/STE, learned scale']['diff'] == ''  # the baseline itself
     assert osp.getsize(osp.join(out, 'report.png')) > 0
@@ -104,4 +104,41 @@ def test_pruning_methods_start_from_the_unpruned_run_of_their_seed(tmp_path, mon
     assert [(a[a.index('--criterion') + 1], a[a.index('--seed') + 1]) for a in ranks] == [
         ('random', '0'), ('random', '1')]
     result = json.load(open(osp.join(out, 'hrank', 'random-filters_s1', 'result.json')))
-    assert result['accuracy'] == 80.0 and result['scores'] == 'random'
+    assert result['value'] == 80.0 and result['metric'] == 'accuracy/top1'
+    assert result['scores'] == 'random'
+
+
+def test_a_lower_is_better_row_writes_its_data_first_and_reads_mae(tmp_path, monkeypatch):
+    """NAS-Count's row: its synthetic set is written when missing, the runs report the
+    count MAE, and a lower MAE than the baseline's (beyond the spread) reads "better"."""
+    tool, out = _tool(), str(tmp_path / 'evidence')
+    calls = []
+    mae = {'AMSNet, SPPLoss (searched pooling)': {0: 6.4, 1: 9.5, 2: 7.0},
+           'AMSNet, plain MSE': {0: 7.1, 1: 10.4, 2: 7.9}}
+
+    def fake_run(cmd, cwd, **kwargs):
+        script, args = cmd[1], cmd[2:]
+        calls.append(script)
+        if script.endswith('synthetic_crowd.py'):
+            os.makedirs(osp.join(cwd, args[args.index('--out') + 1]))
+        elif script.endswith('train.py'):
+            work_dir = args[args.index('--work-dir') + 1]
+            open(osp.join(work_dir, 'last_checkpoint'), 'w').write('epoch_40.pth')
+        else:
+            label = ('AMSNet, plain MSE' if '-mse_' in args[0] else
+                     'AMSNet, SPPLoss (searched pooling)')
+            seed = int(args[args.index('--work-dir') + 1][-1])
+            json.dump({'count/MAE': mae[label][seed], 'count/MSE': 1.0},
+                      open(args[args.index('--out') + 1], 'w'))
+
+    monkeypatch.setattr(tool, 'REPO', str(tmp_path))
+    monkeypatch.setattr(tool.subprocess, 'run', fake_run)
+    tool.main(['--rows', 'nascount', '--jobs', '1', '--out', out])
+    assert calls[0] == 'tools/nascount/synthetic_crowd.py' and calls.count(calls[0]) == 1
+    table = {e['method']: e for e in json.load(open(osp.join(out, 'report.json')))}
+    spp = table['AMSNet, SPPLoss (searched pooling)']
+    assert spp['metric'] == 'count/MAE'
+    assert spp['mean'] == pytest.approx(np.mean(list(mae[spp['method']].values())))
+    assert spp['reads'] == 'better than the baseline'  # -0.83 +- 0.06
+    tool.main(['--rows', 'nascount', '--out', out])  # kept: neither data nor runs again
+    assert calls.count('tools/nascount/synthetic_crowd.py') == 1

@@ -15,10 +15,11 @@ from the unpruned network) and choose its filters with a score file written by
 ``tools/analysis_tools/hrank_ranks.py --criterion`` (``scores``); its start runs
 first, and is run too when only the method is asked for. ``--jobs 2`` runs two
 trainings at once, one thread each. The report (``<out>/report.md``, ``.json`` and
-``.png``) gives each method's test accuracy as mean +- sample std over the seeds and
-the paired difference to the row's baseline; no verdict is printed beyond what the
-spread allows (a difference smaller than twice its own std is called "within the
-spread").
+``.png``) gives each method's test metric (top-1 accuracy; count MAE for NAS-Count)
+as mean +- sample std over the seeds and the paired difference to the row's baseline;
+no verdict is printed beyond what the spread allows (a difference smaller than twice
+its own std is called "within the spread"; "better" follows the metric's direction).
+A row that needs a generated data set (NAS-Count's synthetic crowds) writes it first.
 """
 import argparse
 import json
@@ -62,7 +63,28 @@ ROWS = {
                                         ('L1-norm filters', 'l1'),
                                         ('random filters', 'random'))},
         }),
+    'nascount': dict(
+        claim='NAS-Count (ECCV 2020, §3.3): the Scale Pyramid Pooling Loss (MSE on the '
+              'density map and on a pyramid of its pooled maps, pooling searched) trains a '
+              'better counter than the plain pixel-wise MSE and its "pixel-level isolation" '
+              '(ShanghaiTech A, AMSNet + SPPLoss: MAE 56.7, MSE 93.4)',
+        baseline='AMSNet, plain MSE',
+        metric='count/MAE', lower_is_better=True,
+        data=('data/synthetic_crowd',
+              ['tools/nascount/synthetic_crowd.py', '--out', 'data/synthetic_crowd']),
+        methods={
+            'AMSNet, SPPLoss (searched pooling)':
+                'configs/nascount/nascount_amsnet-searched_1xb8-40e_synthetic-crowd.py',
+            'AMSNet, plain MSE':
+                'configs/nascount/nascount_amsnet-searched-mse_1xb8-40e_synthetic-crowd.py',
+        }),
 }
+ROW_DEFAULTS = dict(metric='accuracy/top1', lower_is_better=False, data=None)
+
+
+def row_spec(row):
+    """A row of ROWS with its defaults: the metric (and its direction), the data it needs."""
+    return dict(ROW_DEFAULTS, **ROWS[row])
 
 
 def method_spec(spec):
@@ -97,7 +119,7 @@ def _work_dir(out, row, label, seed):
 
 def run_one(row, label, spec, seed, out):
     """Train and test one (method, seed); returns the result dict (or the kept one)."""
-    spec = method_spec(spec)
+    spec, metric = method_spec(spec), row_spec(row)['metric']
     config = spec['config']
     work_dir = _work_dir(out, row, label, seed)
     result_path = osp.join(work_dir, 'result.json')
@@ -138,16 +160,25 @@ def run_one(row, label, spec, seed, out):
                        stdout=log, stderr=subprocess.STDOUT, check=True)
     with open(metrics_path) as f:
         metrics = json.load(f)
-    result = dict(row=row, method=label, config=config, seed=seed,
-                  accuracy=float(metrics['accuracy/top1']), checkpoint=checkpoint,
+    result = dict(row=row, method=label, config=config, seed=seed, metric=metric,
+                  value=float(metrics[metric]), checkpoint=checkpoint,
                   minutes=(time.time() - start) / 60)
     if spec['scores']:
         result.update(scores=spec['scores'], start=spec['start'])
     from mmlean.compat.atomic_write import atomic_write_bytes
     atomic_write_bytes(json.dumps(result, indent=1).encode(), result_path)
-    print(f'{row} / {label} / seed {seed}: {result["accuracy"]:.2f}% '
+    print(f'{row} / {label} / seed {seed}: {metric} {result["value"]:.2f} '
           f'({result["minutes"]:.1f} min)', flush=True)
     return result
+
+
+def prepare_data(row):
+    """Write the row's generated data set (seeded, no download) if it is not there yet."""
+    data = row_spec(row)['data']
+    if data is None or osp.isdir(osp.join(REPO, data[0])):
+        return
+    print(f'{row}: writing {data[0]}', flush=True)
+    subprocess.run([sys.executable, *data[1]], cwd=REPO, check=True)
 
 
 def campaign(args):
@@ -164,6 +195,8 @@ def campaign(args):
             raise SystemExit(f'evidence.py: --methods: {sorted(methods - known)} not among '
                              f'the methods of {rows}: {sorted(known)}')
     seeds = [int(s) for s in args.seeds.split(',')]
+    for row in rows:
+        prepare_data(row)
     chosen = {(row, label) for row in rows for label in ROWS[row]['methods']
               if methods is None or label in methods or _slug(label) in methods}
     starts = {(row, method_spec(ROWS[row]['methods'][label])['start']) for row, label in chosen}
@@ -190,14 +223,17 @@ def report(out):
             if osp.exists(path):
                 with open(path) as f:
                     results.append(json.load(f))
-    lines = ['| row | method | seeds | test accuracy (mean ± std) | paired difference to '
+    lines = ['| row | method | seeds | test metric (mean ± std) | paired difference to '
              'the baseline | reads |', '|---|---|---|---|---|---|']
     table = []
-    for row, spec in ROWS.items():
+    for row in ROWS:
+        spec = row_spec(row)
+        unit = ' %' if spec['metric'] == 'accuracy/top1' else ''
         by_method = {}
         for r in results:
-            if r['row'] == row:
-                by_method.setdefault(r['method'], {})[r['seed']] = r['accuracy']
+            if r['row'] == row:  # (runs before the metric field kept 'accuracy')
+                by_method.setdefault(r['method'], {})[r['seed']] = r.get('value', r.get(
+                    'accuracy'))
         base = by_method.get(spec['baseline'], {})
         for label in spec['methods']:
             runs = by_method.get(label)
@@ -209,13 +245,14 @@ def report(out):
             if label != spec['baseline'] and len(paired) > 1 and not label.endswith(
                     '(reference)'):
                 d_mean, d_std = _mean_std([runs[s] - base[s] for s in paired])
-                diff = f'{d_mean:+.2f} ± {d_std:.2f} pts'
+                diff = f'{d_mean:+.2f} ± {d_std:.2f}{" pts" if unit else ""}'
+                better = d_mean < 0 if spec['lower_is_better'] else d_mean > 0
                 reads = ('within the spread' if abs(d_mean) < 2 * d_std else
-                         ('above the baseline' if d_mean > 0 else 'below the baseline'))
-            table.append(dict(row=row, method=label, seeds=sorted(runs), mean=mean, std=std,
-                              per_seed=runs, diff=diff, reads=reads))
-            lines.append(f'| {row} | {label} | {len(runs)} | {mean:.2f} ± {std:.2f} % | '
-                         f'{diff} | {reads} |')
+                         ('better than the baseline' if better else 'worse than the baseline'))
+            table.append(dict(row=row, method=label, metric=spec['metric'], seeds=sorted(runs),
+                              mean=mean, std=std, per_seed=runs, diff=diff, reads=reads))
+            lines.append(f'| {row} | {label} | {len(runs)} | {spec["metric"]} {mean:.2f} ± '
+                         f'{std:.2f}{unit} | {diff} | {reads} |')
     text = '\n'.join(lines) + '\n'
     os.makedirs(out, exist_ok=True)
     with open(osp.join(out, 'report.md'), 'w') as f:
@@ -241,7 +278,7 @@ def figure(table, path):
             ax.plot([x] * len(e['per_seed']), list(e['per_seed'].values()), '.', color='grey')
         ax.set_xticks(range(len(entries)), [e['method'] for e in entries], rotation=15,
                       fontsize=7)
-        ax.set_ylabel('test accuracy (%)')
+        ax.set_ylabel(f'test {entries[0]["metric"]}')
         ax.set_title(row)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
