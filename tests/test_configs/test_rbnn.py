@@ -21,6 +21,9 @@ BINARY = [
 ]
 FULL_PRECISION = ['rbnn/resnet20-fp_1xb64-40e_digits.py',
                   'rbnn/resnet20-fp_1xb64-40e_digits-on-photos.py']
+# binary twins started from the full-precision twin's checkpoint (``pretrained=``)
+FROM_FP = [f'rbnn/{b}_resnet20-1w1a-from-fp_1xb64-20e_digits-on-photos.py'
+           for b in ('rbnn', 'bnn', 'xnor')]
 # a released model: converter arch -> the config tools/test.py evaluates it with
 RELEASED = {
     'resnet20': 'rbnn/rbnn_resnet20-1w1a_1xb256-1000e_cifar10.py',
@@ -30,7 +33,7 @@ RELEASED = {
     'resnet18-imagenet': 'rbnn/rbnn_resnet18-bireal-1w1a_official-eval_in1k.py',
     'resnet34-imagenet': 'rbnn/rbnn_resnet34-bireal-1w1a_official-eval_in1k.py',
 }
-CONFIGS = BINARY + FULL_PRECISION + sorted(set(RELEASED.values()) - set(BINARY))
+CONFIGS = BINARY + FULL_PRECISION + FROM_FP + sorted(set(RELEASED.values()) - set(BINARY))
 
 
 @pytest.mark.parametrize('config', BINARY)
@@ -85,3 +88,33 @@ def test_released_model_converts_and_tests(arch, config_runs, tools, config_file
 def test_train_test(config, config_runs):
     metrics = config_runs.test(config_runs.train(config))
     assert 0 <= metrics['accuracy/top1'] <= 100
+
+
+@pytest.mark.parametrize('config', FROM_FP)
+def test_binary_twin_starts_from_the_full_precision_twin(config, config_runs, tools,
+                                                         config_file):
+    """The twin's latent weights are the full-precision checkpoint's and its scales are
+    recomputed from them (not left from the random init); it then trains, tests and
+    deploys bit-packed like the other binary configs."""
+    import torch
+    from mmengine.registry import MODELS, init_default_scope
+    fp = config_runs.train('rbnn/resnet20-fp_1xb64-40e_digits-on-photos.py')
+    cfg = config_runs.load(config, {'pretrained': fp.checkpoint})
+    init_default_scope('mmpretrain')
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    state = torch.load(fp.checkpoint, map_location='cpu', weights_only=True)['state_dict']
+    conv = model.architecture.backbone.layer2[1].conv1
+    weight = state['backbone.layer2.1.conv1.weight']
+    assert torch.equal(conv.weight.detach(), weight)
+    if conv.scale is not None:
+        assert torch.allclose(conv.scale.detach().flatten(), weight.abs().mean(dim=(1, 2, 3)))
+    run = config_runs.train(config, {'pretrained': fp.checkpoint})
+    assert f'load model from: {fp.checkpoint}' in run.log()
+    out, report = osp.join(run.work_dir, 'deploy.pth'), osp.join(run.work_dir, 'deploy.json')
+    tools.ok('deployment/binary_deploy.py', config_file(config), run.checkpoint,
+             '--out', out, '--eval', '--json', report, *config_runs.test_options(run))
+    with open(report) as f:
+        result = json.load(f)
+    assert result['deploy']['accuracy/top1'] == pytest.approx(
+        result['simulated']['accuracy/top1'], abs=1e-6)

@@ -36,6 +36,7 @@ def test_kept_runs_are_skipped_and_reported(tmp_path, monkeypatch):
         _keep(tool, out, 'sign/STE, learned scale', seed, base[seed])
         _keep(tool, out, 'RBNN', seed, rbnn[seed])
         _keep(tool, out, 'XNOR-style, scalar mean(|W|)', seed, xnor[seed])
+        _keep(tool, out, 'FP32 (reference)', seed, 95.0)  # the binary twins' start
 
     def no_training(*args, **kwargs):
         raise AssertionError('a kept run was trained again')
@@ -44,7 +45,9 @@ def test_kept_runs_are_skipped_and_reported(tmp_path, monkeypatch):
     assert tool.main(['--rows', 'rbnn', '--methods', 'RBNN,sign-ste--learned-scale',
                       '--out', out]) == 0
     table = {e['method']: e for e in json.load(open(osp.join(out, 'report.json')))}
-    assert set(table) == {'sign/STE, learned scale', 'RBNN', 'XNOR-style, scalar mean(|W|)'}
+    assert set(table) == {'FP32 (reference)', 'sign/STE, learned scale', 'RBNN',
+                          'XNOR-style, scalar mean(|W|)'}
+    assert table['FP32 (reference)']['diff'] == ''  # a reference is not compared
     values = np.array(list(rbnn.values()))
     assert table['RBNN']['mean'] == pytest.approx(values.mean())
     assert table['RBNN']['std'] == pytest.approx(values.std(ddof=1))

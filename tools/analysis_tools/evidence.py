@@ -40,13 +40,15 @@ ROWS = {
               '1-bit ResNet-20 than earlier sign-based binarization (CIFAR-10 W1A1 86.5%, '
               'FP 91.7%)',
         baseline='sign/STE, learned scale',
+        # the 1-bit twins start from the FP32 run of their seed: from scratch, none of
+        # them leaves chance on this proxy (see configs/rbnn/rbnn_resnet20-1w1a-from-fp_*)
         methods={
             'FP32 (reference)': 'configs/rbnn/resnet20-fp_1xb64-40e_digits-on-photos.py',
-            'sign/STE, learned scale':
-                'configs/rbnn/bnn_resnet20-1w1a_1xb64-40e_digits-on-photos.py',
-            'XNOR-style, scalar mean(|W|)':
-                'configs/rbnn/xnor_resnet20-1w1a_1xb64-40e_digits-on-photos.py',
-            'RBNN': 'configs/rbnn/rbnn_resnet20-1w1a_1xb64-40e_digits-on-photos.py',
+            **{label: dict(config=f'configs/rbnn/{prefix}_resnet20-1w1a-from-fp_1xb64-20e_'
+                                  'digits-on-photos.py', start='FP32 (reference)')
+               for label, prefix in (('sign/STE, learned scale', 'bnn'),
+                                     ('XNOR-style, scalar mean(|W|)', 'xnor'),
+                                     ('RBNN', 'rbnn'))},
         }),
     'hrank': dict(
         claim='HRank (CVPR 2020, Tab. 2, Fig. 3): choosing the filters whose feature maps '
