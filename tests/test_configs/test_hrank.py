@@ -9,6 +9,8 @@ import os.path as osp
 
 import pytest
 
+from mmlean.utils.scripts import load_script
+
 # pruning config -> the baseline config whose checkpoint it starts from
 PRUNING = {
     'hrank/hrank_resnet56_1xb128-layerwise-30e_cifar10.py': 'hrank/resnet56_1xb128-300e_cifar10.py',
@@ -45,12 +47,8 @@ DETECTION_OPTIONS = {
 
 
 def _official_layout():
-    import importlib.util
     path = osp.join(osp.dirname(osp.dirname(__file__)), 'test_tools', 'test_hrank_official.py')
-    spec = importlib.util.spec_from_file_location('hrank_official_layout', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(path, 'hrank_official_layout')
 
 
 @pytest.mark.parametrize('arch', sorted(RELEASED))

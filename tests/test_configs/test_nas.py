@@ -9,6 +9,8 @@ import os.path as osp
 
 import pytest
 
+from mmlean.utils.scripts import load_script
+
 # search config -> (retraining config, the keys its header says take the searched YAML)
 SEARCHES = {
     'bnas/bnas_xnor-w1a32_supernet-c16-l8_1xb256-search_cifar10.py':
@@ -92,12 +94,8 @@ def test_search_then_retrain(search, config_runs, tools, config_file):
 
 
 def _official_layout(name):
-    import importlib.util
     path = osp.join(osp.dirname(osp.dirname(__file__)), 'test_tools', f'test_{name}_official.py')
-    spec = importlib.util.spec_from_file_location(f'{name}_official_layout', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(path, f'{name}_official_layout')
 
 
 @pytest.mark.parametrize('arch, c', [('xnor', 36), ('xnor-larger', 44)])

@@ -9,6 +9,8 @@ import os.path as osp
 
 import pytest
 
+from mmlean.utils.scripts import load_script
+
 FULL_PRECISION = [
     'pams/edsr-fp_x2c64b16_1xb16-300k_div2k.py', 'pams/edsr-fp_x4c64b16_1xb16-300k_div2k.py',
     'pams/rdn-fp_x2c64b16_1xb16-1000k_div2k.py', 'pams/rdn-fp_x4c64b16_1xb16-1000k_div2k.py',
@@ -92,12 +94,8 @@ def test_pams_from_teacher_and_deploy(config, config_runs, tools, embedded_data,
 
 
 def _official_layout():
-    import importlib.util
     path = osp.join(osp.dirname(osp.dirname(__file__)), 'test_tools', 'test_pams_official.py')
-    spec = importlib.util.spec_from_file_location('pams_official_layout', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(path, 'pams_official_layout')
 
 
 def _official_benchmark_psnr(layout, sd, arch, data_dir, set_name, scale=4):

@@ -5,6 +5,8 @@ import os.path as osp
 
 import pytest
 
+from mmlean.utils.scripts import load_script
+
 BINARY = [
     'rbnn/rbnn_resnet18-1w1a_1xb256-1000e_cifar10.py',
     'rbnn/rbnn_resnet20-1w1a_1xb256-1000e_cifar10.py',
@@ -55,11 +57,8 @@ def test_train_test_deploy(config, config_runs, tools, config_file):
 
 
 def _official_layout_writer():
-    import importlib.util
     path = osp.join(osp.dirname(osp.dirname(__file__)), 'test_tools', 'test_rbnn_official.py')
-    spec = importlib.util.spec_from_file_location('rbnn_official_layout', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script(path, 'rbnn_official_layout')
     return module.write_official
 
 

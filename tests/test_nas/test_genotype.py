@@ -1,5 +1,4 @@
 """Genotypes <-> mmrazor fix_subnet: round trips, the committed YAML, errors, tools, plots."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -11,6 +10,7 @@ from mmlean.nas.genotype import (BNAS_XNOR_1, Genotype, GenotypeError, dump_subn
                                  genotype_from_string, genotype_to_dict, genotype_to_string,
                                  genotype_to_subnet, load_genotype, subnet_to_genotype,
                                  validate_genotype)
+from mmlean.utils.scripts import load_script
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 YAML = osp.join(ROOT, 'configs/bnas/BNAS_XNOR_1.yaml')
@@ -35,10 +35,7 @@ BNAS_XNOR_1 = Genotype(
 
 
 def load_tool(rel):
-    spec = importlib.util.spec_from_file_location(osp.basename(rel)[:-3], osp.join(ROOT, rel))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(osp.join(ROOT, rel), osp.basename(rel)[:-3])
 
 
 def test_released_genotype_is_the_official_one(tmp_path):

@@ -7,13 +7,14 @@ darts_ops_1.py, filter.py; DataParallel ``module.`` keys; the Gabor parameters t
 seeded values, converts it, and compares the converted model with a re-statement of the
 official eval forward.
 """
-import importlib.util
 import math
 import os.path as osp
 
 import pytest
 import torch
 import torch.nn.functional as F
+
+from mmlean.utils.scripts import load_script
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # utils/genotypes_all.py, one (op, input) per node of each cell kind
@@ -40,12 +41,7 @@ STD = (0.24703233, 0.24348505, 0.26158768)
 
 
 def _converter():
-    spec = importlib.util.spec_from_file_location(
-        'abanditnas_official',
-        osp.join(ROOT, 'tools', 'model_converters', 'abanditnas_official.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(osp.join(ROOT, 'tools', 'model_converters', 'abanditnas_official.py'))
 
 
 def cells():

@@ -6,12 +6,13 @@ and shapes of the official ``NetworkCIFAR(C, 10, 20, auxiliary=True, BNAS_XNOR_1
 module/Conv_XNOR.py; DataParallel ``module.`` keys), with seeded values, converts it, and
 compares the converted model with a re-statement of the official eval forward.
 """
-import importlib.util
 import os.path as osp
 
 import pytest
 import torch
 import torch.nn.functional as F
+
+from mmlean.utils.scripts import load_script
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # BNAS_XNOR_1 as utils/genotypes_x.py writes it: (op, input) pairs, two per node
@@ -26,11 +27,7 @@ CONV_OPS = {'sep_conv_3x3': (3, 1, 1), 'sep_conv_5x5': (5, 2, 1), 'dil_conv_3x3'
 
 
 def _converter():
-    spec = importlib.util.spec_from_file_location(
-        'bnas_official', osp.join(ROOT, 'tools', 'model_converters', 'bnas_official.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(osp.join(ROOT, 'tools', 'model_converters', 'bnas_official.py'))
 
 
 class Layout:

@@ -1,5 +1,4 @@
 """tools/cogd/csc_experiment.py: seeds, resumable runs, the report, one-line data errors."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -7,17 +6,15 @@ import os.path as osp
 import numpy as np
 import pytest
 
+from mmlean.utils.scripts import load_script
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SMALL = ['--data', 'skimage', '--num', '3', '--size', '24', '--filters', '4', '--filter-size',
          '5', '--iters', '3', '--inner', '2']
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'csc_experiment', osp.join(ROOT, 'tools', 'cogd', 'csc_experiment.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(osp.join(ROOT, 'tools', 'cogd', 'csc_experiment.py'), 'csc_experiment')
 
 
 @pytest.mark.parametrize('protocol', ['official', 'ours'])

@@ -1,6 +1,5 @@
 """tools/analysis_tools/evidence.py: kept runs are skipped, the method filter, and the report's
 statistics against numpy."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -8,15 +7,13 @@ import os.path as osp
 import numpy as np
 import pytest
 
+from mmlean.utils.scripts import load_script
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'evidence', osp.join(ROOT, 'tools', 'analysis_tools', 'evidence.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(osp.join(ROOT, 'tools', 'analysis_tools', 'evidence.py'), 'evidence')
 
 
 def _keep(tool, out, label, seed, accuracy):

@@ -1,21 +1,18 @@
 """tools/gpu_check.py on the CPU (--quick): every step runs, nothing fails, and the only
 skips are the CUDA-only items; a failing check fails the run, a skip is not a pass."""
-import importlib.util
 import json
 import os.path as osp
 import shutil
 
 import pytest
 
+from mmlean.utils.scripts import load_script
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def load_gpu_check():
-    spec = importlib.util.spec_from_file_location('gpu_check',
-                                                  osp.join(ROOT, 'tools', 'gpu_check.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(osp.join(ROOT, 'tools', 'gpu_check.py'), 'gpu_check')
 
 
 @pytest.fixture(scope='module')

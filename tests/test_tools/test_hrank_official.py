@@ -7,12 +7,13 @@ by torchvision; HRankPlus's physically pruned VGG-16 and ResNet-56), with seeded
 convert them, load them strictly, and compare the converted VGG-16 and ResNet-56 (original
 and pruned) with a re-statement of the official forward.
 """
-import importlib.util
 import os.path as osp
 
 import pytest
 import torch
 import torch.nn.functional as F
+
+from mmlean.utils.scripts import load_script
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 VGG_CFG = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512]
@@ -25,11 +26,7 @@ INCEPTIONS = {'a3': (192, 64, 96, 128, 16, 32, 32), 'b3': (256, 128, 128, 192, 3
 
 
 def _converter():
-    spec = importlib.util.spec_from_file_location(
-        'hrank_official', osp.join(ROOT, 'tools', 'model_converters', 'hrank_official.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(osp.join(ROOT, 'tools', 'model_converters', 'hrank_official.py'))
 
 
 class Layout:

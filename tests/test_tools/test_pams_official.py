@@ -7,12 +7,13 @@ model/edsr.py ``PAMS_EDSR(args, bias=True)``, model/rdn_org.py ``RDN``, model/rd
 compares the converted mmlean model with a re-statement of the official test forward
 (model/quant_ops.py quantizers in eval mode; float64; inputs 0..255).
 """
-import importlib.util
 import os.path as osp
 
 import pytest
 import torch
 import torch.nn.functional as F
+
+from mmlean.utils.scripts import load_script
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SCALE, FEATS, EDSR_BLOCKS = 4, 64, 16
@@ -22,11 +23,7 @@ ARCHS = ['edsr-fp', 'edsr-w8', 'edsr-w4', 'rdn-fp', 'rdn-w8', 'rdn-w4']
 
 
 def _converter():
-    spec = importlib.util.spec_from_file_location(
-        'pams_official', osp.join(ROOT, 'tools', 'model_converters', 'pams_official.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(osp.join(ROOT, 'tools', 'model_converters', 'pams_official.py'))
 
 
 # --- the official layout -------------------------------------------------------------------

@@ -7,7 +7,6 @@ binarized_modules.py, main.py's checkpoint dict), with seeded values, converts i
 compares the converted mmlean model with a re-statement of the official test forward
 computed directly from the official tensors.
 """
-import importlib.util
 import math
 import os.path as osp
 
@@ -15,15 +14,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from mmlean.utils.scripts import load_script
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _converter():
-    spec = importlib.util.spec_from_file_location(
-        'rbnn_official', osp.join(ROOT, 'tools', 'model_converters', 'rbnn_official.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(osp.join(ROOT, 'tools', 'model_converters', 'rbnn_official.py'))
 
 
 # --- the official layout ------------------------------------------------------------------

@@ -44,7 +44,6 @@ mmagic's RDNNet), int8 (``Int8RDN``) against FP32, timed the same way with
 ``--rdn-reps`` repetitions of one call each.
 """
 import argparse
-import importlib.util
 import os.path as osp
 import statistics
 import sys
@@ -54,6 +53,7 @@ import numpy as np
 import torch
 
 from mmlean.utils.benchmark import timeit
+from mmlean.utils.scripts import load_script
 
 GOALS = dict(e2e=1.5, layer=2.5, store8=3.5, store4=7.0, tail=2.4, tail_psnr=0.05)
 
@@ -101,9 +101,7 @@ def demo_photos(scale):
     (tools/dataset_converters/skimage_sr.py): MATLAB-like bicubic x``scale``.
     """
     path = osp.join(osp.dirname(__file__), '..', 'dataset_converters', 'skimage_sr.py')
-    spec = importlib.util.spec_from_file_location('skimage_sr', path)
-    conv = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(conv)
+    conv = load_script(path, 'skimage_sr')
 
     def tensor(img):
         return torch.from_numpy(img.astype(np.float32) / 255).permute(2, 0, 1)[None]

@@ -20,12 +20,13 @@ reads it): ``<out>/{train,test}_data/images/IMG_<n>.jpg`` and
 ``<out>/{train,test}_data/ground-truth/GT_IMG_<n>.mat``.
 """
 import argparse
-import importlib.util
 import os
 import os.path as osp
 import sys
 
 import numpy as np
+
+from mmlean.utils.scripts import load_script
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -33,10 +34,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 def tinyperson_renderer():
     """The TinyPerson synthetic renderer module (a script, loaded by path)."""
     path = osp.join(ROOT, 'tools', 'dataset_converters', 'synthetic_tinyperson.py')
-    spec = importlib.util.spec_from_file_location('_synthetic_tinyperson', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(path, '_synthetic_tinyperson')
 
 
 def crowd_positions(rng, n, width, height, top):

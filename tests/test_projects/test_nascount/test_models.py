@@ -10,6 +10,7 @@ from mmengine.registry import MODELS, init_default_scope
 from mmengine.structures import BaseDataElement
 
 import mmlean.projects.nascount as nc
+from mmlean.utils.scripts import load_script
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CFG = osp.join(ROOT, 'configs', 'nascount')
@@ -137,11 +138,7 @@ def test_plot_and_synthetic_writer(tmp_path, run_python):
 
 
 def test_benchmark_macs_of_csrnet_by_hand():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        '_nascount_bench', osp.join(ROOT, 'tools', 'benchmark', 'nascount.py'))
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script(osp.join(ROOT, 'tools', 'benchmark', 'nascount.py'), '_nascount_bench')
     model = bench.build('csrnet_vgg16_1xb8-60e_synthetic-crowd.py')
     # 3x3 convs: H x W x Cin x Cout x 9 at each resolution of a 64 x 64 input
     front = [(64, 3, 64), (64, 64, 64), (32, 64, 128), (32, 128, 128), (16, 128, 256),
