@@ -6,6 +6,7 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from scipy.stats import ttest_rel
 
 from mmlean.utils.scripts import load_script
 
@@ -50,8 +51,11 @@ def test_kept_runs_are_skipped_and_reported(tmp_path, monkeypatch):
     assert table['RBNN']['std'] == pytest.approx(values.std(ddof=1))
     paired = values - np.array(list(base.values()))
     assert table['RBNN']['diff'] == f'{paired.mean():+.2f} ± {paired.std(ddof=1):.2f} pts'
-    assert table['RBNN']['reads'] == 'better than the baseline'  # +5.3 +- 1.0
-    assert table['XNOR-style, scalar mean(|W|)']['reads'] == 'within the spread'
+    # the paired t-test against scipy's own (t = 12.2 on 2 dof)
+    assert table['RBNN']['p'] == pytest.approx(
+        ttest_rel(list(rbnn.values()), list(base.values())).pvalue)
+    assert table['RBNN']['reads'] == 'better than the baseline (p = 0.0067)'
+    assert table['XNOR-style, scalar mean(|W|)']['reads'].startswith('within the spread')
     assert table['sign/STE, learned scale']['diff'] == ''  # the baseline itself
     assert osp.getsize(osp.join(out, 'report.png')) > 0
 
@@ -139,6 +143,6 @@ def test_a_lower_is_better_row_writes_its_data_first_and_reads_mae(tmp_path, mon
     spp = table['AMSNet, SPPLoss (searched pooling)']
     assert spp['metric'] == 'count/MAE'
     assert spp['mean'] == pytest.approx(np.mean(list(mae[spp['method']].values())))
-    assert spp['reads'] == 'better than the baseline'  # -0.83 +- 0.06
+    assert spp['reads'].startswith('better than the baseline')  # -0.83 +- 0.06, p = 0.005
     tool.main(['--rows', 'nascount', '--out', out])  # kept: neither data nor runs again
     assert calls.count('tools/nascount/synthetic_crowd.py') == 1

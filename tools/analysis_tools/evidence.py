@@ -17,8 +17,9 @@ first, and is run too when only the method is asked for. ``--jobs 2`` runs two
 trainings at once, one thread each. The report (``<out>/report.md``, ``.json`` and
 ``.png``) gives each method's test metric (top-1 accuracy; count MAE for NAS-Count)
 as mean +- sample std over the seeds and the paired difference to the row's baseline;
-no verdict is printed beyond what the spread allows (a difference smaller than twice
-its own std is called "within the spread"; "better" follows the metric's direction).
+no verdict is printed beyond what the spread allows: a paired t-test over the seeds
+(two-sided, 5%) decides between "within the spread" and "better" / "worse" (which
+follows the metric's direction), and its p-value is printed.
 A row that needs a generated data set (NAS-Count's synthetic crowds) writes it first.
 """
 import argparse
@@ -217,6 +218,14 @@ def _mean_std(values):
     return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
+def paired_p_value(d_mean, d_std, n):
+    """Two-sided p-value of the paired t-test: t = mean / (std / sqrt(n)), n - 1 dof."""
+    from scipy.stats import t as student_t
+    if d_std == 0:
+        return 1.0 if d_mean == 0 else 0.0
+    return float(2 * student_t.sf(abs(d_mean) / (d_std / n ** 0.5), n - 1))
+
+
 def report(out):
     results = []
     for row in ROWS:
@@ -244,16 +253,18 @@ def report(out):
                 continue
             mean, std = _mean_std(list(runs.values()))
             paired = sorted(set(runs) & set(base))
-            diff, reads = '', ''
+            diff, reads, p = '', '', None
             if label != spec['baseline'] and len(paired) > 1 and not label.endswith(
                     '(reference)'):
                 d_mean, d_std = _mean_std([runs[s] - base[s] for s in paired])
+                p = paired_p_value(d_mean, d_std, len(paired))
                 diff = f'{d_mean:+.2f} ± {d_std:.2f}{" pts" if unit else ""}'
                 better = d_mean < 0 if spec['lower_is_better'] else d_mean > 0
-                reads = ('within the spread' if abs(d_mean) < 2 * d_std else
+                reads = ('within the spread' if p >= 0.05 else
                          ('better than the baseline' if better else 'worse than the baseline'))
+                reads += f' (p = {p:.2g})'
             table.append(dict(row=row, method=label, metric=spec['metric'], seeds=sorted(runs),
-                              mean=mean, std=std, per_seed=runs, diff=diff, reads=reads))
+                              mean=mean, std=std, per_seed=runs, diff=diff, p=p, reads=reads))
             lines.append(f'| {row} | {label} | {len(runs)} | {spec["metric"]} {mean:.2f} ± '
                          f'{std:.2f}{unit} | {diff} | {reads} |')
     shown = list(dict.fromkeys(e['row'] for e in table))
