@@ -101,7 +101,8 @@ def main(argv=None):
     prefix = 'architecture.' if hasattr(model, 'architecture') else ''
     layers = {u.conv: prefix + u.rank_layer for u in units}
     select = {u.conv: u.rank_fn for u in units if u.rank_fn is not None}
-    meta = dict(config=args.config, checkpoint=args.checkpoint, criterion=args.criterion)
+    meta = dict(config=args.config, checkpoint=args.checkpoint or cfg.get('pretrained'),
+                criterion=args.criterion)
     if args.criterion == 'rank':
         loader = Runner.build_dataloader(cfg[loader_key])
 
