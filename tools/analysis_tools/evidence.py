@@ -295,6 +295,11 @@ def figure(table, path):
     fig, axes = plt.subplots(1, len(rows), figsize=(4.5 * len(rows), 3.2), squeeze=False)
     for ax, row in zip(axes[0], rows):
         entries = [e for e in table if e['row'] == row]
+        # one faint line per seed through the methods: the comparisons are paired
+        for seed in sorted({s for e in entries for s in e['per_seed']}):
+            points = [(x, e['per_seed'][seed]) for x, e in enumerate(entries)
+                      if seed in e['per_seed']]
+            ax.plot(*zip(*points), '-', color='grey', alpha=0.3, lw=0.8)
         for x, e in enumerate(entries):
             ax.errorbar([x], [e['mean']], yerr=[e['std']], fmt='o', color=f'C{x}', capsize=4)
             ax.plot([x] * len(e['per_seed']), list(e['per_seed'].values()), '.', color='grey')
