@@ -153,7 +153,8 @@ def run_one(row, label, spec, seed, out):
                            cwd=REPO, env=env,
                            stdout=log, stderr=subprocess.STDOUT, check=True)
         options.append(f'model.rank_file={scores}')
-    with open(osp.join(work_dir, 'train.out'), 'w') as log:
+    # appended: a resumed run keeps the log of its first part
+    with open(osp.join(work_dir, 'train.out'), 'a') as log:
         subprocess.run([sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
                         '--resume', '--cfg-options', f'randomness.seed={seed}', *options],
                        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
