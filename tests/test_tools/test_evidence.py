@@ -114,11 +114,13 @@ def test_pruning_methods_start_from_the_unpruned_run_of_their_seed(tmp_path, mon
 
 def test_a_lower_is_better_row_writes_its_data_first_and_reads_mae(tmp_path, monkeypatch):
     """NAS-Count's row: its synthetic set is written when missing, the runs report the
-    count MAE, and a lower MAE than the baseline's (beyond the spread) reads "better"."""
+    count MAE, and a lower MAE than the baseline's (beyond the spread) reads "better";
+    AMSNet with plain MSE is compared with its own baseline, CSRNet."""
     tool, out = _tool(), str(tmp_path / 'evidence')
     calls = []
     mae = {'AMSNet, SPPLoss (searched pooling)': {0: 6.4, 1: 9.5, 2: 7.0, 3: 8.0, 4: 7.2},
-           'AMSNet, plain MSE': {0: 7.1, 1: 10.4, 2: 7.9, 3: 8.8, 4: 8.0}}
+           'AMSNet, plain MSE': {0: 7.1, 1: 10.4, 2: 7.9, 3: 8.8, 4: 8.0},
+           'CSRNet (VGG-16-BN), plain MSE': {0: 7.0, 1: 10.9, 2: 7.5, 3: 9.0, 4: 8.1}}
 
     def fake_run(cmd, cwd, **kwargs):
         script, args = cmd[1], cmd[2:]
@@ -130,6 +132,7 @@ def test_a_lower_is_better_row_writes_its_data_first_and_reads_mae(tmp_path, mon
             open(osp.join(work_dir, 'last_checkpoint'), 'w').write('epoch_40.pth')
         else:
             label = ('AMSNet, plain MSE' if '-mse_' in args[0] else
+                     'CSRNet (VGG-16-BN), plain MSE' if 'csrnet' in args[0] else
                      'AMSNet, SPPLoss (searched pooling)')
             seed = int(args[args.index('--work-dir') + 1][-1])
             json.dump({'count/MAE': mae[label][seed], 'count/MSE': 1.0},
@@ -145,5 +148,15 @@ def test_a_lower_is_better_row_writes_its_data_first_and_reads_mae(tmp_path, mon
     assert spp['mean'] == pytest.approx(np.mean(list(mae[spp['method']].values())))
     assert spp['seeds'] == [0, 1, 2, 3, 4]  # the row's own default seeds
     assert spp['reads'].startswith('better than the baseline')  # -0.82 +- 0.06
+    assert spp['baseline'] == 'AMSNet, plain MSE'
+    mse = table['AMSNet, plain MSE']
+    d = np.subtract(list(mae['AMSNet, plain MSE'].values()),
+                    list(mae['CSRNet (VGG-16-BN), plain MSE'].values()))
+    assert mse['baseline'] == 'CSRNet (VGG-16-BN), plain MSE'
+    assert mse['diff'].startswith(f'{d.mean():+.2f} ± {d.std(ddof=1):.2f}')
+    assert mse['p'] == pytest.approx(ttest_rel(list(mae['AMSNet, plain MSE'].values()), list(
+        mae['CSRNet (VGG-16-BN), plain MSE'].values())).pvalue)
+    assert table['CSRNet (VGG-16-BN), plain MSE']['diff'] == ''  # a baseline only
+    assert 'CSRNet' in open(osp.join(out, 'report.md')).read().split('the paper')[1]
     tool.main(['--rows', 'nascount', '--out', out])  # kept: neither data nor runs again
     assert calls.count('tools/nascount/synthetic_crowd.py') == 1
