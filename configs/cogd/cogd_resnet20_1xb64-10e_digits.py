@@ -4,7 +4,7 @@
 # (conv + BN affine, mask) pairs; half of each masked conv's channels are
 # removed at export (equal FLOPs for any optimizer). The whole comparison
 # (pretraining, CoGD vs SGD, physical pruning, fine-tuning) is run by
-#   python tools/cogd/prune_digits.py
+#   python tools/cogd/prune_compare.py
 # which reads this config (model, data, optimizer; its own epochs); softmask-sgd_...
 # is the same schedule with plain SGD. BatchNorm statistics stay frozen while the
 # masks train (SoftMaskPruning.freeze_bn_stats), so start from a trained model.

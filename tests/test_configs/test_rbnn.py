@@ -158,8 +158,9 @@ def test_compressed_schedule_keeps_the_papers_lr_at_each_t(config, config_file):
     paper = Config.fromfile(config_file('rbnn/rbnn_resnet20-1w1a_1xb256-1000e_cifar10.py'))
     epochs = ours.train_cfg.max_epochs
     from mmlean.datasets import DigitsOnPhotosDataset
-    renders = len(DigitsOnPhotosDataset(**{k: v for k, v in ours.train_dataloader.dataset.items()
-                                          if k not in ('type', 'pipeline')}))
+    dataset = {k: v for k, v in ours.train_dataloader.dataset.items()
+               if k not in ('type', 'pipeline')}
+    renders = len(DigitsOnPhotosDataset(**dataset))
     iters = -(-renders // ours.train_dataloader.batch_size)
     ours_lr = _lr_per_epoch(ours, iters)
     paper_lr = _lr_per_epoch(paper, 1)

@@ -160,3 +160,51 @@ def test_a_lower_is_better_row_writes_its_data_first_and_reads_mae(tmp_path, mon
     assert 'CSRNet' in open(osp.join(out, 'report.md')).read().split('the paper')[1]
     tool.main(['--rows', 'nascount', '--out', out])  # kept: neither data nor runs again
     assert calls.count('tools/nascount/synthetic_crowd.py') == 1
+
+
+def test_a_script_method_starts_from_another_rows_run(tmp_path, monkeypatch):
+    """CoGD's row: its methods are one command each (tools/cogd/prune_compare.py, one
+    variant) started from the HRank row's unpruned network of the same seed, which is
+    trained first (in the HRank row's directory, so both rows share it) and only once;
+    the value is the script's fine-tuned accuracy."""
+    tool, out = _tool(), str(tmp_path / 'evidence')
+    calls = []
+    accuracy = {'CoGD': 91.0, 'prox-SGD': 90.0, 'SGD': 89.0}
+
+    def fake_run(cmd, cwd, **kwargs):
+        script, args = cmd[1], cmd[2:]
+        calls.append((script, args))
+        if script.endswith('train.py'):
+            work_dir = args[args.index('--work-dir') + 1]
+            open(osp.join(work_dir, 'last_checkpoint'), 'w').write(
+                osp.join(work_dir, 'epoch_30.pth'))
+        elif script.endswith('test.py'):
+            json.dump({'accuracy/top1': 96.0}, open(args[args.index('--out') + 1], 'w'))
+        else:
+            assert script == 'tools/cogd/prune_compare.py'
+            variant, seed = args[args.index('--variants') + 1], int(args[args.index('--seeds') + 1])
+            json.dump(dict(rows=[dict(seed=seed, variant=variant, pruned_acc=50.0,
+                                      finetuned_acc=accuracy[variant] + seed)]),
+                      open(osp.join(args[args.index('--out') + 1], 'results.json'), 'w'))
+
+    monkeypatch.setattr(tool, 'REPO', str(tmp_path))
+    monkeypatch.setattr(tool.subprocess, 'run', fake_run)
+    tool.main(['--rows', 'cogd', '--methods', 'CoGD', '--seeds', '0,1', '--jobs', '1',
+               '--out', out])
+    scripts = [c for c in calls if c[0] == 'tools/cogd/prune_compare.py']
+    trains = [c for c in calls if c[0] == 'tools/train.py']
+    assert [args[0] for _, args in trains] == [
+        'configs/hrank/resnet20_1xb64-30e_digits-on-photos.py'] * 2
+    assert calls.index(trains[1]) < calls.index(scripts[0])  # starts first, both seeds
+    for seed, (_, args) in zip((0, 1), scripts):
+        start = osp.join(out, 'hrank', f'unpruned-resnet-20--reference_s{seed}', 'epoch_30.pth')
+        assert f'--pretrained={start}' in args and args[args.index('--seeds') + 1] == str(seed)
+        assert args[args.index('--variants') + 1] == 'CoGD'
+    result = json.load(open(osp.join(out, 'cogd', 'cogd_s1', 'result.json')))
+    assert result['value'] == 92.0 and result['details']['pruned_acc'] == 50.0
+    tool.main(['--rows', 'cogd', '--seeds', '0,1', '--jobs', '1', '--out', out])
+    assert len([c for c in calls if c[0] == 'tools/train.py']) == 2  # the start is kept
+    table = {e['method']: e for e in json.load(open(osp.join(out, 'report.json')))}
+    assert table['CoGD']['diff'].startswith('+1.00 ± 0.00')
+    assert set(table) == {'CoGD', 'proximal SGD (no coupling)', 'SGD, l1 in the loss',
+                          'unpruned ResNet-20 (reference)'}

@@ -94,6 +94,22 @@ ROWS = {
                 baseline='CSRNet (VGG-16-BN), plain MSE'),  # a baseline only
         }),
 }
+COGD_COMPARE = ['tools/cogd/prune_compare.py',
+                '--config', 'configs/cogd/cogd_resnet20_1xb64-4e_digits-on-photos.py',
+                '--sgd-config', 'configs/cogd/softmask-sgd_resnet20_1xb64-4e_digits-on-photos.py',
+                '--mask-epochs', '4', '--ft-epochs', '8']
+ROWS['cogd'] = dict(
+    claim='CoGD (CVPR 2020, §4 network pruning): coupling the sparse masks with the '
+          'filters they gate (the correction on filters whose mask reached 0) prunes a '
+          'network with less accuracy loss than training the same GAL-style soft masks '
+          'without it (CIFAR-10 ResNet-18 and ResNet-56 against GAL)',
+    baseline='proximal SGD (no coupling)',
+    # the unpruned networks are the HRank row's (same config, same seeds)
+    methods={label: dict(script=[*COGD_COMPARE, '--variants', variant], value='finetuned_acc',
+                         start=('hrank', 'unpruned ResNet-20 (reference)'))
+             for label, variant in (('CoGD', 'CoGD'),
+                                    ('proximal SGD (no coupling)', 'prox-SGD'),
+                                    ('SGD, l1 in the loss', 'SGD'))})
 ROW_DEFAULTS = dict(metric='accuracy/top1', lower_is_better=False, data=None, seeds=(0, 1, 2))
 
 
@@ -103,15 +119,28 @@ def row_spec(row):
 
 
 def method_spec(spec):
-    """A method's config string or dict -> dict(config, scores, start, baseline).
+    """A method's config string or dict -> dict(config, scores, start, baseline, script,
+    value).
 
     ``baseline`` (optional) names the method this one is compared with when it is not
     the row's baseline (a row may hold two comparisons, e.g. NAS-Count's loss and
-    architecture).
+    architecture). ``start`` is a method of the same row or a ``(row, method)`` pair.
+    A ``script`` method runs ``python <script...> --seeds S --out <work_dir>
+    [--pretrained <start checkpoint>]`` instead of train/test and takes ``value`` from
+    the first row of the ``results.json`` it writes (CoGD's pruning comparison).
     """
     if isinstance(spec, str):
         spec = dict(config=spec)
-    return dict(dict(scores=None, start=None, baseline=None), **spec)
+    return dict(dict(config=None, scores=None, start=None, baseline=None, script=None,
+                     value=None), **spec)
+
+
+def start_of(row, label):
+    """The (row, method) whose checkpoint ``label`` starts from, or None."""
+    start = method_spec(ROWS[row]['methods'][label])['start']
+    if start is None:
+        return None
+    return tuple(start) if isinstance(start, (tuple, list)) else (row, start)
 
 
 def baseline_of(row, label):
@@ -146,7 +175,7 @@ def _work_dir(out, row, label, seed):
 def run_one(row, label, spec, seed, out):
     """Train and test one (method, seed); returns the result dict (or the kept one)."""
     spec, metric = method_spec(spec), row_spec(row)['metric']
-    config = spec['config']
+    config, start_key = spec['config'], start_of(row, label)
     work_dir = _work_dir(out, row, label, seed)
     result_path = osp.join(work_dir, 'result.json')
     if osp.exists(result_path):
@@ -156,13 +185,15 @@ def run_one(row, label, spec, seed, out):
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
     start = time.time()
     options = []
-    if spec['start']:
-        start_result = osp.join(_work_dir(out, row, spec['start'], seed), 'result.json')
+    if start_key:
+        start_result = osp.join(_work_dir(out, *start_key, seed), 'result.json')
         if not osp.exists(start_result):
-            raise RuntimeError(f'{label} (seed {seed}) starts from {spec["start"]}, which has '
-                               f'no finished run: {start_result}')
+            raise RuntimeError(f'{label} (seed {seed}) starts from {"/".join(start_key)}, '
+                               f'which has no finished run: {start_result}')
         with open(start_result) as f:
             options.append(f'pretrained={json.load(f)["checkpoint"]}')
+    if spec['script']:
+        return _run_script(row, label, spec, seed, work_dir, options, env, start)
     if spec['scores']:
         scores = osp.join(work_dir, 'scores.json')
         with open(osp.join(work_dir, 'scores.out'), 'w') as log:
@@ -192,11 +223,31 @@ def run_one(row, label, spec, seed, out):
                   minutes=(time.time() - start) / 60)
     if spec['scores']:
         result.update(scores=spec['scores'], start=spec['start'])
+    return _keep(result, result_path)
+
+
+def _keep(result, result_path):
     from mmlean.compat.atomic_write import atomic_write_bytes
     atomic_write_bytes(json.dumps(result, indent=1).encode(), result_path)
-    print(f'{row} / {label} / seed {seed}: {metric} {result["value"]:.2f} '
-          f'({result["minutes"]:.1f} min)', flush=True)
+    print(f'{result["row"]} / {result["method"]} / seed {result["seed"]}: {result["metric"]} '
+          f'{result["value"]:.2f} ({result["minutes"]:.1f} min)', flush=True)
     return result
+
+
+def _run_script(row, label, spec, seed, work_dir, options, env, start):
+    """A script method: one command that trains and evaluates (not resumable: a stopped
+    run starts again)."""
+    cmd = [sys.executable, *spec['script'], '--seeds', str(seed), '--out', work_dir]
+    cmd += [opt.replace('pretrained=', '--pretrained=') for opt in options]
+    with open(osp.join(work_dir, 'script.out'), 'w') as log:
+        subprocess.run(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                       check=True)
+    with open(osp.join(work_dir, 'results.json')) as f:
+        first = json.load(f)['rows'][0]
+    result = dict(row=row, method=label, script=spec['script'], seed=seed,
+                  metric=row_spec(row)['metric'], value=float(first[spec['value']]),
+                  details=first, checkpoint=None, minutes=(time.time() - start) / 60)
+    return _keep(result, osp.join(work_dir, 'result.json'))
 
 
 def prepare_data(row):
@@ -221,17 +272,22 @@ def campaign(args):
         if methods - known:
             raise SystemExit(f'evidence.py: --methods: {sorted(methods - known)} not among '
                              f'the methods of {rows}: {sorted(known)}')
-    seeds = {row: ([int(s) for s in args.seeds.split(',')] if args.seeds else
-                   list(row_spec(row)['seeds'])) for row in rows}
-    for row in rows:
-        prepare_data(row)
     chosen = {(row, label) for row in rows for label in ROWS[row]['methods']
               if methods is None or label in methods or _slug(label) in methods}
-    starts = {(row, method_spec(ROWS[row]['methods'][label])['start']) for row, label in chosen}
-    chosen |= {(row, start) for row, start in starts if start}
+    starts = {start_of(row, label) for row, label in chosen} - {None}
+    chosen |= starts
+    # a start in another row runs with the seeds of the row that needs it
+    every_row = list(dict.fromkeys([*rows, *(r for r, _ in starts)]))
+    seeds = {row: ([int(s) for s in args.seeds.split(',')] if args.seeds else
+                   list(row_spec(row)['seeds'])) for row in rows}
+    for row, label in sorted(chosen):
+        if row in seeds and start_of(row, label):
+            seeds.setdefault(start_of(row, label)[0], seeds[row])
+    for row in every_row:
+        prepare_data(row)
     # two stages: the runs other runs start from, then the others
-    for stage in ({key for key in chosen if key in starts}, chosen - starts):
-        jobs = [(row, label, ROWS[row]['methods'][label], seed) for row in rows
+    for stage in (chosen & starts, chosen - starts):
+        jobs = [(row, label, ROWS[row]['methods'][label], seed) for row in every_row
                 for seed in seeds[row] for label in ROWS[row]['methods']
                 if (row, label) in stage]
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:

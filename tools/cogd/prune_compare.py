@@ -1,21 +1,27 @@
-"""Soft-mask channel pruning on digits: CoGD vs SGD at equal FLOPs, one script.
+"""Soft-mask channel pruning at equal FLOPs: CoGD vs SGD vs proximal SGD, one script.
 
-    OMP_NUM_THREADS=1 python tools/cogd/prune_digits.py [--pretrain-epochs 4]
-        [--mask-epochs 3] [--ft-epochs 2] [--seeds 0] [--out work_dirs/cogd_prune_digits]
+    OMP_NUM_THREADS=1 python tools/cogd/prune_compare.py [--config C] [--sgd-config C]
+        [--pretrained CKPT] [--pretrain-epochs 4] [--mask-epochs 3] [--ft-epochs 2]
+        [--seeds 0] [--variants SGD,prox-SGD,CoGD] [--out work_dirs/cogd_prune_digits]
 
-1. A CIFAR ResNet-20 is trained on scikit-learn's digits (or ``--pretrained``
-   loads one, e.g. configs/demo's checkpoint).
+The defaults run on scikit-learn's digits (configs/cogd/cogd_resnet20_1xb64-10e_digits.py);
+``--config configs/cogd/cogd_resnet20_1xb64-12e_digits-on-photos.py`` (with its
+``--sgd-config`` twin) runs the same protocol on the digits-on-photos proxy, which does not
+saturate.
+
+1. A CIFAR ResNet-20 is trained on the config's data (or ``--pretrained``
+   loads one, e.g. the unpruned network of the HRank evidence row).
 2. From the same weights, the same data order and the same learning-rate
-   schedule, the soft masks of configs/cogd/cogd_resnet20_1xb64-10e_digits.py
-   are trained with each optimizer:
+   schedule, the soft masks of the config are trained with each optimizer:
    - ``SGD``: plain SGD, the l1 penalty on the masks in the loss
-     (configs/cogd/softmask-sgd_resnet20_1xb64-10e_digits.py);
+     (``--sgd-config``);
    - ``prox-SGD``: CoGD with ``rule='none'`` (the proximal l1 step, no
      correction): isolates the correction;
    - ``CoGD``: the config's optimizer (the paper's form).
 3. Each model is pruned physically to the same per-layer channel counts
    (equal FLOPs), evaluated, fine-tuned with SGD for the same epochs and
-   evaluated again. Prints accuracy, MACs and parameters of the pruned models.
+   evaluated again. Prints accuracy, MACs and parameters of the pruned models
+   and writes them to ``<out>/results.json``.
 """
 import argparse
 import copy
@@ -30,10 +36,15 @@ import torch
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = 'configs/cogd/cogd_resnet20_1xb64-10e_digits.py'
 SGD_CONFIG = 'configs/cogd/softmask-sgd_resnet20_1xb64-10e_digits.py'
+VARIANTS = ('SGD', 'prox-SGD', 'CoGD')
 
 
-def parse_args():
+def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--config', default=CONFIG,
+                   help='the CoGD soft-mask config (model, data, optimizer)')
+    p.add_argument('--sgd-config', default=SGD_CONFIG,
+                   help="the SGD variant's config (its optimizer)")
     p.add_argument('--pretrained', help='checkpoint of the unpruned ResNet-20 (state_dict)')
     p.add_argument('--pretrain-epochs', type=int, default=4)
     p.add_argument('--mask-epochs', type=int, default=3)
@@ -50,7 +61,7 @@ def parse_args():
     p.add_argument('--seeds', default='0')
     p.add_argument('--variants', default='SGD,prox-SGD,CoGD')
     p.add_argument('--out', default='work_dirs/cogd_prune_digits')
-    return p.parse_args()
+    return p.parse_args(argv)
 
 
 def loaders(cfg, seed):
@@ -116,8 +127,8 @@ def accuracy(model, preprocessor, loader):
     return 100.0 * right / total
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', '1')))
     import logging
 
@@ -131,8 +142,11 @@ def main():
     from mmlean.projects.hrank.flops import conv_linear_complexity
     from mmlean.utils.config import load_config
     MMLogger.get_instance('mmengine').setLevel(logging.WARNING)  # no paramwise listing
-    cfg = load_config(osp.join(ROOT, CONFIG))
-    sgd_cfg = load_config(osp.join(ROOT, SGD_CONFIG))
+    cfg = load_config(osp.join(ROOT, args.config))
+    sgd_cfg = load_config(osp.join(ROOT, args.sgd_config))
+    unknown = sorted(set(args.variants.split(',')) - set(VARIANTS))
+    if unknown:
+        raise SystemExit(f'prune_compare.py: --variants: {unknown} not among {VARIANTS}')
     init_default_scope('mmpretrain')
     os.makedirs(args.out, exist_ok=True)
     shape = tuple(cfg.model.input_shape)
