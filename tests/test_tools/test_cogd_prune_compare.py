@@ -42,7 +42,22 @@ def test_variants_prune_to_equal_macs(tmp_path):
         assert r['macs'] == _resnet20_macs(conv1_keep=0.5)  # prune_rate 0.5 on every conv1
         assert 0 <= r['finetuned_acc'] <= 100
     assert rows[0]['unpruned_acc'] == rows[1]['unpruned_acc']  # the same start
-    assert osp.exists(osp.join(out, 'pretrained_seed0.pth'))
+    # the tool's network sees the inputs tools/train.py / tools/test.py feed it (the
+    # config's top-level data_preprocessor): the Runner scores its saved start the same
+    assert _runner_accuracy(osp.join(out, 'pretrained_seed0.pth'), tmp_path) == pytest.approx(
+        rows[0]['unpruned_acc'], abs=1e-4)
+
+
+def _runner_accuracy(checkpoint, tmp_path):
+    from mmengine.runner import Runner
+
+    from mmlean.utils.config import load_config
+    cfg = load_config(osp.join(ROOT, 'configs', 'cogd', 'cogd_resnet20_1xb64-10e_digits.py'))
+    cfg.model = cfg.model.architecture
+    cfg.model.pop('init_cfg')
+    cfg.merge_from_dict(dict(work_dir=str(tmp_path / 'runner'), load_from=checkpoint,
+                             custom_hooks=[], log_level='WARNING'))
+    return Runner.from_cfg(cfg).test()['accuracy/top1']
 
 
 def test_unknown_variant_is_named(tmp_path):

@@ -51,6 +51,11 @@ ROWS = {
                for label, prefix in (('sign/STE, learned scale', 'bnn'),
                                      ('XNOR-style, scalar mean(|W|)', 'xnor'),
                                      ('RBNN', 'rbnn'))},
+            # a diagnostic, not in the paper: RBNN diverges here once t >= ~3.5 (the
+            # gradient norm grows with t); does it hold its accuracy with the norm bounded?
+            'RBNN, gradient norm clipped at 10 (not in the paper)': dict(
+                config='configs/rbnn/rbnn_resnet20-1w1a-from-fp-clip10_1xb64-20e_'
+                       'digits-on-photos.py', start='FP32 (reference)'),
         }),
     'hrank': dict(
         claim='HRank (CVPR 2020, §3): filters whose feature maps have a low average rank '

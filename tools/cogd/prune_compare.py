@@ -150,6 +150,11 @@ def main(argv=None):
     init_default_scope('mmpretrain')
     os.makedirs(args.out, exist_ok=True)
     shape = tuple(cfg.model.input_shape)
+    # as mmengine's Runner does: the config's top-level preprocessor (the data's mean and
+    # std) goes to the model, so a --pretrained network trained by tools/train.py sees the
+    # inputs it was trained on
+    if cfg.get('data_preprocessor') is not None:
+        cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
     cfg.model.architecture.pop('init_cfg', None)
     if args.rate is not None:
         cfg.model.prune_rate = args.rate
