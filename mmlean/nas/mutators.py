@@ -35,7 +35,11 @@ class SampleReduceMutator(NasMutator):
 
     Args:
         scorer (dict): a scorer config, e.g. ``dict(type='PerformanceLikelihoodScorer')``.
-        seed (int): seed of the plan generator (the plan is drawn on rank 0).
+        seed (int, optional): seed of the plan generator (the plan is drawn on rank
+            0). Defaults to None: the seed torch was last seeded with, i.e. the run's
+            ``randomness.seed`` when the Runner builds the model (it seeds before
+            building), so a search with ``--cfg-options randomness.seed=S`` draws its
+            own paths.
         route_rank (str): how a node's input edges are ranked at derivation:
             'arch' (edge-normalization weight, softmax of the route's beta:
             DARTS/PC-DARTS), 'score' (the scorer's strength of the edge's
@@ -45,7 +49,7 @@ class SampleReduceMutator(NasMutator):
         custom_groups, init_cfg: as ``NasMutator``.
     """
 
-    def __init__(self, scorer: Dict, seed: int = 0, route_rank: str = 'auto',
+    def __init__(self, scorer: Dict, seed: Optional[int] = None, route_rank: str = 'auto',
                  num_inputs: int = 2, custom_groups: Optional[List[List[str]]] = None,
                  init_cfg=None):
         super().__init__(custom_groups, init_cfg)
@@ -56,6 +60,8 @@ class SampleReduceMutator(NasMutator):
         self.scorer = scorer
         if int(num_inputs) < 1:
             raise ValueError(f'num_inputs must be >= 1, got {num_inputs}')
+        if seed is None:
+            seed = torch.initial_seed() % 2**31
         self.seed, self.route_rank, self.num_inputs = int(seed), route_rank, int(num_inputs)
         self._arch_params = None
 

@@ -27,16 +27,33 @@ def supernet_cfg(pc_k=1):
                           loss=dict(type='mmpretrain.CrossEntropyLoss')))
 
 
-def build(rounds=2, **scorer):
+def build(rounds=2, mutator_seed=None, **scorer):
     from mmengine.registry import init_default_scope
 
     import mmlean.projects.bnas  # noqa: F401
     init_default_scope('mmrazor')  # another test may have left mmpretrain's scope current
-    algo = MODELS.build(dict(
-        type='mmrazor.BNAS', architecture=supernet_cfg(pc_k=2),
-        mutator=dict(type='SampleReduceMutator',
-                     scorer=dict(type='PerformanceLikelihoodScorer', rounds=rounds, **scorer))))
-    return algo
+    mutator = dict(type='SampleReduceMutator',
+                   scorer=dict(type='PerformanceLikelihoodScorer', rounds=rounds, **scorer))
+    if mutator_seed is not None:
+        mutator['seed'] = mutator_seed
+    return MODELS.build(dict(type='mmrazor.BNAS', architecture=supernet_cfg(pc_k=2),
+                             mutator=mutator))
+
+
+def test_the_paths_follow_the_runs_seed_unless_one_is_given():
+    """The Runner seeds torch (randomness.seed) before it builds the model: searches
+    of different seeds draw different paths, the same seed the same ones."""
+    def paths(algo):
+        return [algo.mutator.next_sample() for _ in range(4)]
+
+    runs = {}
+    for seed in (3, 4, 3):
+        torch.manual_seed(seed)
+        runs.setdefault(seed, []).append(build())
+    assert runs[3][0].mutator.seed == 3 and runs[4][0].mutator.seed == 4
+    assert paths(runs[3][0]) == paths(runs[3][1]) != paths(runs[4][0])
+    torch.manual_seed(3)
+    assert build(mutator_seed=7).mutator.seed == 7
 
 
 def test_groups_are_edge_aliases_shared_by_cells_of_a_type():
@@ -87,8 +104,15 @@ def test_rounds_abandon_in_lockstep_and_keep_the_rewarded_op():
     derived = mutator.derive()
     assert derived[target] == 'sep_conv_3x3'
     op_of = {mutator.search_groups[g][0].alias: derived[g] for g in mutator.op_groups}
-    for route in mutator.route_groups:  # an edge left with 'none' is never a node's input
-        assert all(op_of[edge] != 'zero' for edge in derived[route])
+    for route in mutator.route_groups:
+        # an edge left with 'zero' is a node's input only when the node has fewer other
+        # edges than inputs (node 2 of a cell has exactly two edges and takes both)
+        edges = mutator.search_groups[route][0].choices
+        usable = [e for e in edges if op_of[e] != 'zero']
+        zeros = [e for e in derived[route] if op_of[e] == 'zero']
+        assert not zeros or len(usable) < 2
+        if len(usable) <= 2:  # then every usable edge is an input
+            assert set(usable) <= set(derived[route])
     routes = [derived[r] for r in mutator.route_groups]
     assert all(len(r) <= 2 for r in routes)  # at most two inputs per node
     history = mutator.reduction_history()
