@@ -11,9 +11,12 @@ saturate it), with the same schedule and budget on both sides of a comparison. A
 finished run leaves ``<out>/<row>/<method>_s<seed>/result.json`` and is skipped when
 the command is run again, so a stopped campaign resumes. A method may start from
 another method's checkpoint of the same seed (``start``: the pruning methods start
-from the unpruned network) and choose its filters with a score file written by
+from the unpruned network, also one of another row: CoGD's pruning starts from the
+HRank row's) and choose its filters with a score file written by
 ``tools/analysis_tools/hrank_ranks.py --criterion`` (``scores``); its start runs
-first, and is run too when only the method is asked for. ``--jobs 2`` runs two
+first, and is run too when only the method is asked for. A ``script`` method is one
+command that trains and evaluates (CoGD's ``tools/cogd/prune_compare.py``, one
+variant per run); it is not resumable (a stopped run starts again). ``--jobs 2`` runs two
 trainings at once, one thread each. The report (``<out>/report.md``, ``.json`` and
 ``.png``) gives each method's test metric (top-1 accuracy; count MAE for NAS-Count)
 as mean +- sample std over the seeds and the paired difference to its baseline (the
@@ -159,7 +162,8 @@ def parse_args(argv=None):
                                 epilog=__doc__.split('\n\n', 1)[1])
     p.add_argument('--rows', default=','.join(ROWS), help=f'comma-separated of {list(ROWS)}')
     p.add_argument('--methods', default=None,
-                   help='comma-separated method labels (or their directory names) to run; '
+                   help='comma-separated method labels (or their directory names, needed for a '
+                        'label with a comma, e.g. sgd--l1-in-the-loss) to run; '
                         'default: every method of the rows')
     p.add_argument('--seeds', default=None,
                    help="comma-separated; default: each row's seeds (0,1,2; NAS-Count 0-4)")
