@@ -12,6 +12,11 @@ FROM_BASELINE = {
     'cogd/cogd_resnet18_1xb128-30e_cifar10.py': 'cogd/resnet18_8xb16-200e_cifar10.py',
     'cogd/cogd_resnet20_1xb64-10e_digits.py': 'demo/resnet20_1xb64-15e_digits.py',
     'cogd/softmask-sgd_resnet20_1xb64-10e_digits.py': 'demo/resnet20_1xb64-15e_digits.py',
+    # the evidence row's (the unpruned networks of the HRank row)
+    'cogd/cogd_resnet20_1xb64-4e_digits-on-photos.py':
+        'hrank/resnet20_1xb64-30e_digits-on-photos.py',
+    'cogd/softmask-sgd_resnet20_1xb64-4e_digits-on-photos.py':
+        'hrank/resnet20_1xb64-30e_digits-on-photos.py',
 }
 IMAGENET_R50 = ('https://download.openmmlab.com/mmclassification/v0/resnet/'
                 'resnet50_8xb32_in1k_20210831-ea4938fc.pth')

@@ -25,7 +25,8 @@ FULL_PRECISION = ['rbnn/resnet20-fp_1xb64-40e_digits.py',
                   'rbnn/resnet20-fp_1xb64-40e_digits-on-photos.py']
 # binary twins started from the full-precision twin's checkpoint (``pretrained=``)
 FROM_FP = [f'rbnn/{b}_resnet20-1w1a-from-fp_1xb64-20e_digits-on-photos.py'
-           for b in ('rbnn', 'bnn', 'xnor')]
+           for b in ('rbnn', 'bnn', 'xnor')] + [
+    'rbnn/rbnn_resnet20-1w1a-from-fp-clip10_1xb64-20e_digits-on-photos.py']
 # a released model: converter arch -> the config tools/test.py evaluates it with
 RELEASED = {
     'resnet20': 'rbnn/rbnn_resnet20-1w1a_1xb256-1000e_cifar10.py',
