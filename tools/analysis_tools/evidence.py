@@ -33,6 +33,7 @@ import os.path as osp
 import statistics
 import subprocess
 import sys
+import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -382,7 +383,7 @@ def figure(table, path):
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     rows = list(dict.fromkeys(e['row'] for e in table))
-    fig, axes = plt.subplots(1, len(rows), figsize=(4.5 * len(rows), 3.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(rows), figsize=(4.5 * len(rows), 3.6), squeeze=False)
     for ax, row in zip(axes[0], rows):
         entries = [e for e in table if e['row'] == row]
         # one faint line per seed through the methods: the comparisons are paired
@@ -393,7 +394,7 @@ def figure(table, path):
         for x, e in enumerate(entries):
             ax.errorbar([x], [e['mean']], yerr=[e['std']], fmt='o', color=f'C{x}', capsize=4)
             ax.plot([x] * len(e['per_seed']), list(e['per_seed'].values()), '.', color='grey')
-        ax.set_xticks(range(len(entries)), [e['method'] for e in entries], rotation=15,
+        ax.set_xticks(range(len(entries)), [textwrap.fill(e['method'], 16) for e in entries],
                       fontsize=7)
         ax.set_ylabel(f'test {entries[0]["metric"]}')
         ax.set_title(row)
