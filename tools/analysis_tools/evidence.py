@@ -201,9 +201,11 @@ def run_one(row, label, spec, seed, out):
             raise RuntimeError(f'{label} (seed {seed}) starts from {"/".join(start_key)}, '
                                f'which has no finished run: {start_result}')
         with open(start_result) as f:
-            options.append(f'pretrained={json.load(f)["checkpoint"]}')
+            start_checkpoint = json.load(f)['checkpoint']
+        options.append(f'pretrained={start_checkpoint}')
     if spec['script']:
-        return _run_script(row, label, spec, seed, work_dir, options, env, start)
+        return _run_script(row, label, spec, seed, work_dir,
+                           start_checkpoint if start_key else None, env, start)
     if spec['scores']:
         scores = osp.join(work_dir, 'scores.json')
         with open(osp.join(work_dir, 'scores.out'), 'w') as log:
@@ -244,11 +246,12 @@ def _keep(result, result_path):
     return result
 
 
-def _run_script(row, label, spec, seed, work_dir, options, env, start):
+def _run_script(row, label, spec, seed, work_dir, start_checkpoint, env, start):
     """A script method: one command that trains and evaluates (not resumable: a stopped
     run starts again)."""
     cmd = [sys.executable, *spec['script'], '--seeds', str(seed), '--out', work_dir]
-    cmd += [opt.replace('pretrained=', '--pretrained=') for opt in options]
+    if start_checkpoint:
+        cmd.append(f'--pretrained={start_checkpoint}')
     with open(osp.join(work_dir, 'script.out'), 'w') as log:
         subprocess.run(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                        check=True)
@@ -290,9 +293,9 @@ def campaign(args):
     every_row = list(dict.fromkeys([*rows, *(r for r, _ in starts)]))
     seeds = {row: ([int(s) for s in args.seeds.split(',')] if args.seeds else
                    list(row_spec(row)['seeds'])) for row in rows}
-    for row, label in sorted(chosen):
-        if row in seeds and start_of(row, label):
-            seeds.setdefault(start_of(row, label)[0], seeds[row])
+    for row, label in sorted(chosen - starts):
+        start_row = (start_of(row, label) or (row, ))[0]
+        seeds.setdefault(start_row, seeds[row])
     for row in every_row:
         prepare_data(row)
     # two stages: the runs other runs start from, then the others
