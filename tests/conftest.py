@@ -38,9 +38,18 @@ def run_command(repo_root):
         out = subprocess.run(list(args), cwd=repo_root, capture_output=True, text=True,
                              env=full_env, timeout=timeout)
         if check:
-            assert out.returncode == 0, (args, out.stdout[-2000:], out.stderr[-3000:])
+            assert out.returncode == 0, (args, out.stdout[-2000:], _cause_lines(out.stderr),
+                                         out.stderr[-3000:])
         return out
     return run
+
+
+def _cause_lines(stderr, limit=20):
+    """The lines of a failed command's stderr that usually name the cause (a worker's
+    exception or C++ abort), which the tail of a torchrun error summary hides."""
+    marks = ('Error', 'error:', 'terminate called', 'what():', 'Exception', 'Traceback')
+    lines = [line for line in stderr.splitlines() if any(m in line for m in marks)]
+    return '\n'.join(lines[:limit])
 
 
 @pytest.fixture(scope='session')

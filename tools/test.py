@@ -58,12 +58,14 @@ def build_cfg(args):
 def main(argv=None):
     args = parse_args(argv)
     from mmlean.compat.checkpoint import CheckpointError, CheckpointSecurityError
+    from mmlean.compat.distributed import close_process_group
     from mmlean.utils.config import ConfigError
     from mmlean.utils.dataset_check import dataset_errors_in_one_line
     try:
         cfg = build_cfg(args)
         with dataset_errors_in_one_line(cfg, args.config):
             metrics, rank = run_test(cfg)
+        close_process_group()
     except (ConfigError, CheckpointError, CheckpointSecurityError, FileNotFoundError) as err:
         if os.environ.get('MMLEAN_TRACEBACK'):
             raise

@@ -105,6 +105,7 @@ def add_rng_state_hook(cfg) -> None:
 def main(argv=None):
     args = parse_args(argv)
     from mmlean.compat.checkpoint import CheckpointError, CheckpointSecurityError
+    from mmlean.compat.distributed import close_process_group
     from mmlean.utils.config import ConfigError
 
     # a user's mistake (a file that is not there, a bad config or checkpoint) is one line;
@@ -120,6 +121,7 @@ def main(argv=None):
             runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg
                       else RUNNERS.build(cfg))
             runner.train()
+        close_process_group()
     except errors as err:
         if os.environ.get('MMLEAN_TRACEBACK'):
             raise

@@ -57,3 +57,17 @@ def apply() -> bool:
     changed = _patch_launcher()
     changed = _patch_ddp_wrapper() or changed
     return changed
+
+
+def close_process_group() -> None:
+    """End a distributed run cleanly: wait for every rank, then destroy the process group.
+
+    mmengine leaves the group to the interpreter's exit. With gloo a rank that exits
+    while a peer is still busy (rank 0 writing the last checkpoint or an export) closes
+    its sockets under the peer's gloo threads, which can abort the peer (SIGABRT); the
+    barrier makes all ranks leave together. A no-op outside a distributed run.
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

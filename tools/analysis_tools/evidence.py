@@ -119,6 +119,56 @@ ROWS['cogd'] = dict(
              for label, variant in (('CoGD', 'CoGD'),
                                     ('proximal SGD (no coupling)', 'prox-SGD'),
                                     ('SGD, l1 in the loss', 'SGD'))})
+
+
+def _nas_row(search, retrain, searched, claim, baseline_search=None, space='darts',
+             keys=('model.fix_subnet', ), pcdarts=True):
+    """A NAS row: the searched cell, three random cells of the space (one per seed, drawn
+    under the derivation rule) and, for the DARTS space, PC-DARTS (the same search with
+    the reduction off), all retrained with ``retrain``."""
+    methods = {searched: dict(config=retrain, subnet=dict(search=search), subnet_keys=keys),
+               'random cell (one per seed)': dict(config=retrain, subnet=dict(random=space),
+                                                  subnet_keys=keys)}
+    if pcdarts:
+        methods['PC-DARTS (the same search, reduction off)'] = dict(
+            config=retrain, subnet=dict(search=search,
+                                        options=['train_cfg.reduction=False']),
+            subnet_keys=keys)
+    return dict(claim=claim, baseline=baseline_search or 'random cell (one per seed)',
+                methods=methods)
+
+
+BNAS_PHOTOS = 'configs/bnas/bnas_xnor-{}_digits-on-photos16.py'
+ROWS['bnas-w1a32'] = _nas_row(
+    BNAS_PHOTOS.format('w1a32_supernet-c16-l5_1xb64-search'),
+    BNAS_PHOTOS.format('c16l5-w1a32_1xb64-15e'), 'BNAS searched cell (W1A32)',
+    claim='BNAS (AAAI 2020, abstract and §3): the performance-based reduction of a '
+          'binarized DARTS space finds 1-bit-weight cells as good as a gradient search '
+          '(PC-DARTS) in 40% less search time, and better than the space offers at random '
+          '(CIFAR-10, best binarized model 96.53%; full-precision PC-DARTS 97.22%)')
+ROWS['bnas-w1a1'] = _nas_row(
+    BNAS_PHOTOS.format('w1a1-ucb_supernet-c16-l5_1xb64-search'),
+    BNAS_PHOTOS.format('c16l5-w1a1_1xb64-15e'), 'BNAS searched cell (W1A1, UCB)',
+    claim='BNAS (IJCV 2021 extension, abstract): with 1-bit weights and activations the '
+          'UCB term keeps the reduction stable, so it still finds cells better than random '
+          'ones of the space and than PC-DARTS\'s')
+ROWS['cpnas'] = dict(
+    claim='CP-NAS (IJCAI 2020, §3): scoring the 1-bit child\'s paths with its '
+          'full-precision parent (z = beta_P (A_P - A_C) + A_C) selects better W1A1 cells '
+          'than BNAS\'s child-only selection on the same supernet (CIFAR-10 W1A1: 95.27%)',
+    baseline='BNAS 1-bit search (child accuracy only)',
+    methods={
+        'CP-NAS searched cell': dict(
+            config='configs/cpnas/cpnas_xnor-c16l5-w1a1_1xb64-15e_digits-on-photos16.py',
+            subnet=dict(search='configs/cpnas/cpnas_xnor-w1a1_supernet-c16-l5_1xb64-search_'
+                               'digits-on-photos16.py'),
+            subnet_keys=('model.architecture.fix_subnet', 'model.parent.fix_subnet')),
+        # the same retraining (child beside its parent) for the cell BNAS's W1A1 row searched
+        'BNAS 1-bit search (child accuracy only)': dict(
+            config='configs/cpnas/cpnas_xnor-c16l5-w1a1_1xb64-15e_digits-on-photos16.py',
+            subnet=dict(of=('bnas-w1a1', 'BNAS searched cell (W1A1, UCB)')),
+            subnet_keys=('model.architecture.fix_subnet', 'model.parent.fix_subnet')),
+    })
 ROW_DEFAULTS = dict(metric='accuracy/top1', lower_is_better=False, data=None, seeds=(0, 1, 2))
 
 
@@ -137,11 +187,28 @@ def method_spec(spec):
     A ``script`` method runs ``python <script...> --seeds S --out <work_dir>
     [--pretrained <start checkpoint>]`` instead of train/test and takes ``value`` from
     the first row of the ``results.json`` it writes (CoGD's pruning comparison).
+    A NAS method retrains a cell (``config`` is the retraining config, the cell goes to
+    each of ``subnet_keys``): ``subnet=dict(search=CONFIG, options=[...])`` searches it
+    first with the run's seed (in ``<work_dir>/search``), ``dict(random=SPACE)`` draws
+    the seed's random cell of the space (tools/analysis_tools/nas_random_cells.py) and
+    ``dict(of=METHOD)`` takes the cell that METHOD (same row, or ``(row, method)``)
+    searched with the same seed.
     """
     if isinstance(spec, str):
         spec = dict(config=spec)
     return dict(dict(config=None, scores=None, start=None, baseline=None, script=None,
-                     value=None), **spec)
+                     value=None, subnet=None, subnet_keys=('model.fix_subnet', )), **spec)
+
+
+def needs(row, label):
+    """The (row, method) runs ``label`` needs finished first: its start and the run whose
+    searched cell it retrains (``subnet=dict(of=...)``)."""
+    spec = method_spec(ROWS[row]['methods'][label])
+    found = [start_of(row, label)]
+    of = (spec['subnet'] or {}).get('of')
+    if of is not None:
+        found.append(tuple(of) if isinstance(of, (tuple, list)) else (row, of))
+    return [n for n in found if n is not None]
 
 
 def start_of(row, label):
@@ -203,6 +270,9 @@ def run_one(row, label, spec, seed, out):
         with open(start_result) as f:
             start_checkpoint = json.load(f)['checkpoint']
         options.append(f'pretrained={start_checkpoint}')
+    subnet = _prepare_subnet(spec, seed, work_dir, env, out)
+    if subnet:
+        options += [f'{key}={subnet}' for key in spec['subnet_keys']]
     if spec['script']:
         return _run_script(row, label, spec, seed, work_dir,
                            start_checkpoint if start_key else None, env, start)
@@ -235,7 +305,47 @@ def run_one(row, label, spec, seed, out):
                   minutes=(time.time() - start) / 60)
     if spec['scores']:
         result.update(scores=spec['scores'], start=spec['start'])
+    if subnet:
+        result.update(subnet=subnet, subnet_from=dict(spec['subnet']))
     return _keep(result, result_path)
+
+
+def _prepare_subnet(spec, seed, work_dir, env, out):
+    """The fix_subnet YAML a NAS method retrains (searched, drawn or another method's), or
+    None for a method without one."""
+    how = spec['subnet']
+    if not how:
+        return None
+    if 'of' in how:
+        of = tuple(how['of']) if isinstance(how['of'], (tuple, list)) else None
+        if of is None:
+            raise ValueError(f'subnet=dict(of=...) needs (row, method), got {how["of"]!r}')
+        path = osp.join(_work_dir(out, *of, seed), 'result.json')
+        if not osp.exists(path):
+            raise RuntimeError(f'the cell of {"/".join(of)} (seed {seed}) is not there yet: '
+                               f'{path}')
+        with open(path) as f:
+            return json.load(f)['subnet']
+    if 'random' in how:
+        path = osp.join(work_dir, 'fix_subnet.yaml')
+        if not osp.exists(path):
+            subprocess.run([sys.executable, 'tools/analysis_tools/nas_random_cells.py',
+                            how['random'], '--seed', str(seed), '--out', path], cwd=REPO,
+                           env=env, stdout=subprocess.DEVNULL, check=True)
+        return path
+    search_dir = osp.join(work_dir, 'search')
+    path, done = osp.join(search_dir, 'fix_subnet.yaml'), osp.join(search_dir, 'done')
+    if not osp.exists(done):
+        os.makedirs(search_dir, exist_ok=True)
+        with open(osp.join(search_dir, 'search.out'), 'a') as log:
+            subprocess.run([sys.executable, 'tools/train.py', how['search'], '--work-dir',
+                            search_dir, '--resume', '--cfg-options', f'randomness.seed={seed}',
+                            *how.get('options', ())], cwd=REPO, env=env, stdout=log,
+                           stderr=subprocess.STDOUT, check=True)
+        if not osp.exists(path):
+            raise RuntimeError(f'the search {how["search"]} wrote no {path}')
+        open(done, 'w').close()
+    return path
 
 
 def _keep(result, result_path):
@@ -287,15 +397,15 @@ def campaign(args):
                              f'the methods of {rows}: {sorted(known)}')
     chosen = {(row, label) for row in rows for label in ROWS[row]['methods']
               if methods is None or label in methods or _slug(label) in methods}
-    starts = {start_of(row, label) for row, label in chosen} - {None}
+    starts = {need for row, label in chosen for need in needs(row, label)}
     chosen |= starts
     # a start in another row runs with the seeds of the row that needs it
     every_row = list(dict.fromkeys([*rows, *(r for r, _ in starts)]))
     seeds = {row: ([int(s) for s in args.seeds.split(',')] if args.seeds else
                    list(row_spec(row)['seeds'])) for row in rows}
     for row, label in sorted(chosen - starts):
-        start_row = (start_of(row, label) or (row, ))[0]
-        seeds.setdefault(start_row, seeds[row])
+        for start_row, _ in needs(row, label):
+            seeds.setdefault(start_row, seeds[row])
     for row in every_row:
         prepare_data(row)
     # two stages: the runs other runs start from, then the others
