@@ -208,3 +208,69 @@ def test_a_script_method_starts_from_another_rows_run(tmp_path, monkeypatch):
     assert table['CoGD']['diff'].startswith('+1.00 ± 0.00')
     assert set(table) == {'CoGD', 'proximal SGD (no coupling)', 'SGD, l1 in the loss',
                           'unpruned ResNet-20 (reference)'}
+
+
+def test_nas_methods_search_draw_or_reuse_the_cell_they_retrain(tmp_path, monkeypatch):
+    """A searched method searches with the run's seed, then retrains and tests the exported
+    cell; PC-DARTS is the same search with the reduction off; a random cell is drawn with
+    the run's seed; CP-NAS's baseline retrains the cell BNAS's W1A1 row searched (which
+    runs first, once per seed). A finished search is not run again."""
+    tool, out = _tool(), str(tmp_path / 'evidence')
+    calls = []
+
+    def fake_run(cmd, cwd, env, stdout, check, stderr=None):
+        script, args = cmd[1], cmd[2:]
+        calls.append((script, args))
+        if script.endswith('nas_random_cells.py'):
+            open(args[args.index('--out') + 1], 'w').write('random: cell\n')
+        elif script.endswith('train.py'):
+            work_dir = args[args.index('--work-dir') + 1]
+            if 'search' in args[0]:
+                open(osp.join(work_dir, 'fix_subnet.yaml'), 'w').write('searched: cell\n')
+            else:
+                open(osp.join(work_dir, 'last_checkpoint'), 'w').write('epoch_15.pth')
+        else:
+            json.dump({'accuracy/top1': 70.0}, open(args[args.index('--out') + 1], 'w'))
+
+    monkeypatch.setattr(tool.subprocess, 'run', fake_run)
+    tool.main(['--rows', 'bnas-w1a32', '--seeds', '0,1', '--jobs', '1', '--out', out])
+    row = osp.join(out, 'bnas-w1a32')
+    searches = [a for s, a in calls if s == 'tools/train.py' and 'search' in a[0]]
+    assert len(searches) == 4  # BNAS and PC-DARTS, two seeds
+    for seed in (0, 1):
+        for slug, extra in (('bnas-searched-cell--w1a32', []),
+                            ('pc-darts--the-same-search--reduction-off', [
+                                'train_cfg.reduction=False'])):
+            search_dir = osp.join(row, f'{slug}_s{seed}', 'search')
+            search = [a for a in searches if a[a.index('--work-dir') + 1] == search_dir]
+            assert len(search) == 1
+            assert search[0][-1 - len(extra):] == [f'randomness.seed={seed}', *extra]
+            cell = f'model.fix_subnet={osp.join(search_dir, "fix_subnet.yaml")}'
+            retrain = [(s, a) for s, a in calls if s != 'tools/analysis_tools/nas_random_cells'
+                       '.py' and cell in a]
+            assert [s for s, _ in retrain] == ['tools/train.py', 'tools/test.py']
+            assert '15e_digits-on-photos16' in retrain[0][1][0]
+        drawn = osp.join(row, f'random-cell--one-per-seed_s{seed}', 'fix_subnet.yaml')
+        assert ('tools/analysis_tools/nas_random_cells.py',
+                ['darts', '--seed', str(seed), '--out', drawn]) in calls
+        assert any(f'model.fix_subnet={drawn}' in a for s, a in calls if s == 'tools/test.py')
+    # kept: no search, draw or training again
+    before = len(calls)
+    tool.main(['--rows', 'bnas-w1a32', '--seeds', '0,1', '--jobs', '1', '--out', out])
+    assert len(calls) == before
+
+    # CP-NAS's baseline needs the BNAS W1A1 row's searched cell of its seed
+    tool.main(['--rows', 'cpnas', '--methods', 'BNAS 1-bit search (child accuracy only)',
+               '--seeds', '0', '--jobs', '1', '--out', out])
+    bnas_cell = osp.join(out, 'bnas-w1a1', 'bnas-searched-cell--w1a1--ucb_s0', 'search',
+                         'fix_subnet.yaml')
+    new = calls[before:]
+    cpnas = [a for s, a in new if s == 'tools/train.py' and 'cpnas' in a[0]]
+    assert len(cpnas) == 1 and 'search' not in cpnas[0][0]
+    assert f'model.architecture.fix_subnet={bnas_cell}' in cpnas[0]
+    assert f'model.parent.fix_subnet={bnas_cell}' in cpnas[0]
+    assert new.index(('tools/train.py', cpnas[0])) > max(
+        i for i, (s, a) in enumerate(new) if 'w1a1-ucb_supernet' in a[0])
+    result = json.load(open(osp.join(out, 'cpnas', 'bnas-1-bit-search--child-accuracy-only_s0',
+                                     'result.json')))
+    assert result['subnet'] == bnas_cell and result['value'] == 70.0
