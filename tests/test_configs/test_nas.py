@@ -26,8 +26,9 @@ SEARCHES = {
     'abanditnas/abanditnas_supernet-c16-l6_1xb128-search_mnist.py':
         ('abanditnas/abanditnas-6_c16l6-pgd40_1xb128-100e_mnist.py',
          ['model.architecture.fix_subnet']),
-    # the evidence campaign's searches on the 16x16 digits-on-photos proxy (the W1A1 search
-    # and retraining inherit the W1A32 ones)
+    # the evidence campaign's searches on the 16x16 digits-on-photos proxy
+    'bnas/bnas_xnor-w1a32_supernet-c16-l5_1xb64-search_digits-on-photos16.py':
+        ('bnas/bnas_xnor-c16l5-w1a32_1xb64-15e_digits-on-photos16.py', ['model.fix_subnet']),
     'bnas/bnas_xnor-w1a1-ucb_supernet-c16-l5_1xb64-search_digits-on-photos16.py':
         ('bnas/bnas_xnor-c16l5-w1a1_1xb64-15e_digits-on-photos16.py', ['model.fix_subnet']),
     'cpnas/cpnas_xnor-w1a1_supernet-c16-l5_1xb64-search_digits-on-photos16.py':
