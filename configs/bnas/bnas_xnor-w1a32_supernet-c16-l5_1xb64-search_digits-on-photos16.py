@@ -7,9 +7,10 @@
 # for retraining (bnas_xnor-c16l5-w1a32_1xb64-15e_digits-on-photos16.py).
 # Measured (seed 0, one thread): at this, the digits budget (4 warm-up epochs of 12
 # iterations) the supernet stays at chance on the photos (loss 2.36, sampled-path rewards
-# 9.6-10.2%), so the reduction would choose by noise; a budget that learns needs hundreds of
-# warm-up iterations (e.g. train_dataloader.dataset wrapped in a RepeatDataset): not yet
-# calibrated.
+# 9.6-10.2%), so the reduction would choose by noise; with 8x the warm-up (the weight split
+# in a RepeatDataset, 360 iterations) the rewards are 10.9-13.1%. A budget that separates the
+# ops is far longer (not yet calibrated), while a fixed cell retrained from scratch
+# (bnas_xnor-c16l5-w1a32_1xb64-15e_digits-on-photos16.py) learns: 71% after 15 epochs.
 _base_ = ['./bnas_xnor-w1a32_supernet-c16-l5_1xb64-search_digits.py']
 custom_imports = dict(imports=['mmlean.projects.bnas', 'mmlean.datasets'],
                       allow_failed_imports=False)
