@@ -169,6 +169,17 @@ ROWS['cpnas'] = dict(
             subnet=dict(of=('bnas-w1a1', 'BNAS searched cell (W1A1, UCB)')),
             subnet_keys=('model.architecture.fix_subnet', 'model.parent.fix_subnet')),
     })
+ROWS['abanditnas'] = dict(
+    _nas_row('configs/abanditnas/abanditnas_supernet-c8-l6_1xb64-search_digits-on-photos16.py',
+             'configs/abanditnas/abanditnas_c8l6-pgd7_1xb64-10e_digits-on-photos16.py',
+             'ABanditNAS searched cells', space='abandit', pcdarts=False,
+             keys=('model.architecture.fix_subnet', ),
+             claim='ABanditNAS (ECCV 2020, §3-4): the anti-bandit search over a space of '
+                   'robust operations (Gabor, denoising blocks) finds cells that, trained '
+                   'with PGD-7, resist attacks better than earlier robust networks '
+                   '(abstract: +8.73 points under PGD-7 on CIFAR-10; ABanditNAS-10 PGD-7 '
+                   '58.74%, PGD-20 50.51%)'),
+    metric='robust/PGD-20')
 ROW_DEFAULTS = dict(metric='accuracy/top1', lower_is_better=False, data=None, seeds=(0, 1, 2))
 
 

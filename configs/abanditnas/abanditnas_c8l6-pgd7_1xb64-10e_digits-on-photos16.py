@@ -1,0 +1,45 @@
+# Adversarial (PGD-7) training of an ABanditNAS cell set on the 16x16 digits-on-photos proxy
+# (RGB, no download; mmlean.datasets.DigitsOnPhotosDataset): the network and attacks of
+# abanditnas_c8l6-pgd7_1xb64-30e_digits.py (6 cells, C = 8, affine BN) with CIFAR-10's
+# eps = 8/255 and step 2/255, trained 10 epochs on fresh renders of the training digits (4 per
+# digit and epoch) and tested on the fixed 3,240 renders of the held-out digits, clean and
+# under FGSM, MI-FGSM-10, PGD-7 and PGD-20 (torchattacks). For the cells searched by
+# abanditnas_supernet-c8-l6_1xb64-search_digits-on-photos16.py (or drawn by
+# tools/analysis_tools/nas_random_cells.py abandit):
+#   python tools/train.py THIS --cfg-options model.architecture.fix_subnet=<search>/fix_subnet.yaml
+# (default: the released ABANDIT_CIFAR_1 cells). Schedule not calibrated on this proxy.
+_base_ = ['./abanditnas_c8l6-pgd7_1xb64-30e_digits.py']
+custom_imports = dict(imports=['mmlean.projects.abanditnas', 'mmlean.datasets'],
+                      allow_failed_imports=False)
+
+eps, step = 8 / 255, 2 / 255
+# pixels to [0, 1] (the attacks work there); the backbone normalizes with the 16x16 test
+# set's statistics (configs/_base_/datasets/digits_on_photos16_bs64.py) / 255
+data_preprocessor = dict(num_classes=10, mean=[0.0] * 3, std=[255.0] * 3)
+rgb_photos = dict(in_channels=3, mean=[m / 255 for m in (130.3, 117.9, 112.0)],
+                  std=[s / 255 for s in (61.1, 56.5, 58.0)])
+# (the backbone templates of the bases too, so no other statistics stay in the config)
+backbone = supernet_backbone = rgb_photos
+model = dict(architecture=dict(cfg=dict(backbone=rgb_photos)), attack=dict(eps=eps, alpha=step))
+train_pipeline = [dict(type='PackInputs')]  # fresh renders replace the digits' random crops
+test_pipeline = [dict(type='PackInputs')]
+photos = dict(_delete_=True, type='DigitsOnPhotosDataset', image_size=16)
+digits = photos
+train_dataloader = dict(dataset=dict(photos, split='train', pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(photos, split='test', pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+max_epochs = 10
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs - 1, eta_min=0.0, by_epoch=True, begin=1,
+         end=max_epochs),
+]
+train_cfg = dict(max_epochs=max_epochs, val_interval=5)
+test_cfg = dict(attacks=[
+    dict(name='FGSM', type='FGSM', eps=eps),
+    dict(name='MI-FGSM-10', type='MIFGSM', eps=eps, alpha=step, steps=10, decay=1.0),
+    dict(name='PGD-7', type='PGD', eps=eps, alpha=step, steps=7, random_start=True),
+    dict(name='PGD-20', type='PGD', eps=eps, alpha=step, steps=20, random_start=True),
+])
