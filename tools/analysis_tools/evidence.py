@@ -121,7 +121,7 @@ ROWS['cogd'] = dict(
                                     ('SGD, l1 in the loss', 'SGD'))})
 
 
-def _nas_row(search, retrain, searched, claim, baseline_search=None, space='darts',
+def _nas_row(search, retrain, searched, claim, space='darts',
              keys=('model.fix_subnet', ), pcdarts=True):
     """A NAS row: the searched cell, three random cells of the space (one per seed, drawn
     under the derivation rule) and, for the DARTS space, PC-DARTS (the same search with
@@ -134,7 +134,7 @@ def _nas_row(search, retrain, searched, claim, baseline_search=None, space='dart
             config=retrain, subnet=dict(search=search,
                                         options=['train_cfg.reduction=False']),
             subnet_keys=keys)
-    return dict(claim=claim, baseline=baseline_search or 'random cell (one per seed)',
+    return dict(claim=claim, baseline='random cell (one per seed)',
                 methods=methods)
 
 
@@ -202,8 +202,8 @@ def method_spec(spec):
     each of ``subnet_keys``): ``subnet=dict(search=CONFIG, options=[...])`` searches it
     first with the run's seed (in ``<work_dir>/search``), ``dict(random=SPACE)`` draws
     the seed's random cell of the space (tools/analysis_tools/nas_random_cells.py) and
-    ``dict(of=METHOD)`` takes the cell that METHOD (same row, or ``(row, method)``)
-    searched with the same seed.
+    ``dict(of=(ROW, METHOD))`` takes the cell that METHOD of ROW searched with the same
+    seed.
     """
     if isinstance(spec, str):
         spec = dict(config=spec)
@@ -218,7 +218,7 @@ def needs(row, label):
     found = [start_of(row, label)]
     of = (spec['subnet'] or {}).get('of')
     if of is not None:
-        found.append(tuple(of) if isinstance(of, (tuple, list)) else (row, of))
+        found.append(tuple(of))
     return [n for n in found if n is not None]
 
 
@@ -328,9 +328,7 @@ def _prepare_subnet(spec, seed, work_dir, env, out):
     if not how:
         return None
     if 'of' in how:
-        of = tuple(how['of']) if isinstance(how['of'], (tuple, list)) else None
-        if of is None:
-            raise ValueError(f'subnet=dict(of=...) needs (row, method), got {how["of"]!r}')
+        of = tuple(how['of'])
         path = osp.join(_work_dir(out, *of, seed), 'result.json')
         if not osp.exists(path):
             raise RuntimeError(f'the cell of {"/".join(of)} (seed {seed}) is not there yet: '

@@ -17,7 +17,6 @@ obeying the same derivation rules as the searched one, retrained with the same s
         --cfg-options model.fix_subnet=random1.yaml
 """
 import argparse
-import os
 import os.path as osp
 import random
 import string
@@ -71,13 +70,11 @@ def random_subnet(space: str, seed: int, num_nodes: int = 4,
 def write_subnet(subnet: Dict, path: str, header: str) -> str:
     """Write ``subnet`` as YAML after ``# header`` lines (atomically); returns the path."""
     import yaml
+
+    from mmlean.compat.atomic_write import atomic_write_bytes
     text = ''.join(f'# {line}\n' for line in header.splitlines())
     text += yaml.safe_dump(subnet, default_flow_style=False, sort_keys=True)
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
+    atomic_write_bytes(text.encode(), path)
     return path
 
 
