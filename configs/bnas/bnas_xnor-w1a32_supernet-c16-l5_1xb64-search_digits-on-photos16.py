@@ -1,16 +1,18 @@
 # The BNAS W1A32 search of bnas_xnor-w1a32_supernet-c16-l5_1xb64-search_digits.py (same
-# supernet, optimizers, sampling and schedule) on the 16x16 digits-on-photos proxy (no
+# supernet, optimizers, sampling rule and reduction) on the 16x16 digits-on-photos proxy (no
 # download; mmlean.datasets.DigitsOnPhotosDataset), where a small network does not reach
 # the ceiling. Every data key of the digits config is replaced: the training digits' first
-# half (719 digits, one fresh render each per epoch) trains the weights, the second half
-# (718) trains alpha and scores the sampled paths; the held-out test renders stay untouched
-# for retraining (bnas_xnor-c16l5-w1a32_1xb64-15e_digits-on-photos16.py).
-# Measured (seed 0, one thread): at this, the digits budget (4 warm-up epochs of 12
-# iterations) the supernet stays at chance on the photos (loss 2.36, sampled-path rewards
-# 9.6-10.2%), so the reduction would choose by noise; with 8x the warm-up (the weight split
-# in a RepeatDataset, 360 iterations) the rewards are 10.9-13.1%. A budget that separates the
-# ops is far longer (not yet calibrated), while a fixed cell retrained from scratch
-# (bnas_xnor-c16l5-w1a32_1xb64-15e_digits-on-photos16.py) learns: 71% after 15 epochs.
+# half (719 digits, four fresh renders each per epoch: 45 iterations) trains the weights,
+# the second half (718; four renders for the alphas, one to score the sampled paths) the
+# architecture; the held-out test renders stay untouched for retraining
+# (bnas_xnor-c16l5-w1a32_1xb64-15e_digits-on-photos16.py).
+# The budget is the digits one scaled to the photos (measured, seed 0, one thread): at the
+# digits budget (4 warm-up epochs of 12 iterations) the supernet stays at chance on the
+# photos (loss 2.36, sampled-path rewards 9.6-10.2%, so the reduction would choose by
+# noise); its weights alone, at lr 0.1, leave chance slowly (training accuracy 14% after 400
+# iterations, 19% after 600), about three times slower than a fixed cell retrained from
+# scratch (39% after 450). Hence 30 warm-up epochs (1,350 iterations; alphas from epoch 9,
+# PC-DARTS's 30%), 16 iterations per sampled path and the cosine over all 55 steps.
 _base_ = ['./bnas_xnor-w1a32_supernet-c16-l5_1xb64-search_digits.py']
 custom_imports = dict(imports=['mmlean.projects.bnas', 'mmlean.datasets'],
                       allow_failed_imports=False)
@@ -22,8 +24,13 @@ model = dict(architecture=dict(data_preprocessor=data_preprocessor))
 # fresh renders replace the digits' random crops
 train_pipeline = [dict(type='PackInputs')]
 split = dict(_delete_=True, type='DigitsOnPhotosDataset', split='train', image_size=16,
-             renders_per_digit=1, pipeline=train_pipeline)
+             renders_per_digit=4, pipeline=train_pipeline)
 train_dataloader = dict(dataset=dict(split, indices=719))
 mutator_dataloader = dict(dataset=dict(split, indices=-718))
-eval_dataloader = dict(dataset=dict(split, indices=-718))
-train_cfg = dict(mutator_dataloader=mutator_dataloader, eval_dataloader=eval_dataloader)
+eval_dataloader = dict(dataset=dict(split, indices=-718, renders_per_digit=1))
+train_cfg = dict(mutator_dataloader=mutator_dataloader, eval_dataloader=eval_dataloader,
+                 warmup_epochs=30, arch_start=9, sample_train_iters=16)
+num_steps = 55  # 30 warm-up + 19 sampled paths + 6 supernet epochs between reductions
+param_scheduler = dict(
+    architecture=dict(T_max=num_steps, end=num_steps),
+    mutator=dict(end=num_steps))
