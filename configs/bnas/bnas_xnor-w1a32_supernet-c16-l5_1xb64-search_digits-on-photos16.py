@@ -23,11 +23,15 @@ data_preprocessor = dict(num_classes=10, mean=[130.3, 117.9, 112.0], std=[61.1, 
 model = dict(architecture=dict(data_preprocessor=data_preprocessor))
 # fresh renders replace the digits' random crops
 train_pipeline = [dict(type='PackInputs')]
-split = dict(_delete_=True, type='DigitsOnPhotosDataset', split='train', image_size=16,
-             renders_per_digit=4, pipeline=train_pipeline)
-train_dataloader = dict(dataset=dict(split, indices=719))
-mutator_dataloader = dict(dataset=dict(split, indices=-718))
-eval_dataloader = dict(dataset=dict(split, indices=-718, renders_per_digit=1))
+split = dict(type='DigitsOnPhotosDataset', split='train', image_size=16, renders_per_digit=1,
+             pipeline=train_pipeline)
+# indices count entries, and the entries run render by render: a RepeatDataset gives each
+# digit of a half four fresh renders per epoch
+train_dataloader = dict(dataset=dict(_delete_=True, type='RepeatDataset', times=4,
+                                     dataset=dict(split, indices=719)))
+mutator_dataloader = dict(dataset=dict(_delete_=True, type='RepeatDataset', times=4,
+                                       dataset=dict(split, indices=-718)))
+eval_dataloader = dict(dataset=dict(split, _delete_=True, indices=-718))
 train_cfg = dict(mutator_dataloader=mutator_dataloader, eval_dataloader=eval_dataloader,
                  warmup_epochs=30, arch_start=9, sample_train_iters=16)
 num_steps = 55  # 30 warm-up + 19 sampled paths + 6 supernet epochs between reductions

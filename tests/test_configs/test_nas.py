@@ -92,11 +92,23 @@ def _train_test_deploy(config, config_runs, tools, config_file, extra=None):
 
 
 def _digits_split(path):
-    """DIGITS_SEARCH_SPLIT for the loaders the search has (ABanditNAS has no eval loader)."""
+    """DIGITS_SEARCH_SPLIT for the loaders the search has (ABanditNAS has no eval loader);
+    a split wrapped in a RepeatDataset (more renders per epoch) is taken once."""
     from mmengine.config import Config
-    train_cfg = Config.fromfile(path).train_cfg
-    return {k: v for k, v in DIGITS_SEARCH_SPLIT.items()
-            if not k.startswith('train_cfg.') or k.split('.')[1] in train_cfg}
+    cfg = Config.fromfile(path)
+    options = {}
+    for key, value in DIGITS_SEARCH_SPLIT.items():
+        loader = key[:-len('.dataset.indices')]
+        if loader.startswith('train_cfg.') and loader.split('.')[1] not in cfg.train_cfg:
+            continue
+        dataset = cfg
+        for part in key.split('.')[:-1]:
+            dataset = dataset[part]
+        if dataset.get('type') == 'RepeatDataset':
+            options[f'{loader}.dataset.times'] = 1
+            key = f'{loader}.dataset.dataset.indices'
+        options[key] = value
+    return options
 
 
 def _extra_argv(extra):
