@@ -214,7 +214,8 @@ def test_nas_methods_search_draw_or_reuse_the_cell_they_retrain(tmp_path, monkey
     """A searched method searches with the run's seed, then retrains and tests the exported
     cell; PC-DARTS is the same search with the reduction off; a random cell is drawn with
     the run's seed; CP-NAS's baseline retrains the cell BNAS's W1A1 row searched (which
-    runs first, once per seed). A finished search is not run again."""
+    runs first, once per seed). PC-DARTS continues from the warm-up end the BNAS search of
+    its seed kept. A finished search is not run again."""
     tool, out = _tool(), str(tmp_path / 'evidence')
     calls = []
 
@@ -227,6 +228,9 @@ def test_nas_methods_search_draw_or_reuse_the_cell_they_retrain(tmp_path, monkey
             work_dir = args[args.index('--work-dir') + 1]
             if 'search' in args[0]:
                 open(osp.join(work_dir, 'fix_subnet.yaml'), 'w').write('searched: cell\n')
+                if 'train_cfg.reduction=False' not in args:  # BNAS keeps its warm-up end
+                    os.makedirs(osp.join(work_dir, 'kept'))
+                    open(osp.join(work_dir, 'kept', 'epoch_30.pth'), 'w').write(work_dir)
             else:
                 open(osp.join(work_dir, 'last_checkpoint'), 'w').write('epoch_15.pth')
         else:
@@ -250,6 +254,14 @@ def test_nas_methods_search_draw_or_reuse_the_cell_they_retrain(tmp_path, monkey
                        '.py' and cell in a]
             assert [s for s, _ in retrain] == ['tools/train.py', 'tools/test.py']
             assert '15e_digits-on-photos16' in retrain[0][1][0]
+        # PC-DARTS started at the BNAS search's kept warm-up end of the same seed
+        bnas_dir, pcdarts_dir = (osp.join(row, f'{slug}_s{seed}', 'search') for slug in (
+            'bnas-searched-cell--w1a32', 'pc-darts--the-same-search--reduction-off'))
+        start = osp.abspath(osp.join(pcdarts_dir, 'epoch_30.pth'))
+        assert open(osp.join(pcdarts_dir, 'last_checkpoint')).read() == start
+        assert open(start).read() == bnas_dir
+        order = [a[a.index('--work-dir') + 1] for a in searches]
+        assert order.index(bnas_dir) < order.index(pcdarts_dir)
         drawn = osp.join(row, f'random-cell--one-per-seed_s{seed}', 'fix_subnet.yaml')
         assert ('tools/analysis_tools/nas_random_cells.py',
                 ['darts', '--seed', str(seed), '--out', drawn]) in calls

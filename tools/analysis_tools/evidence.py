@@ -129,10 +129,10 @@ def _nas_row(search, retrain, searched, claim, space='darts',
     methods = {searched: dict(config=retrain, subnet=dict(search=search), subnet_keys=keys),
                'random cell (one per seed)': dict(config=retrain, subnet=dict(random=space),
                                                   subnet_keys=keys)}
-    if pcdarts:
+    if pcdarts:  # the warm-ups are the same steps: PC-DARTS continues the searched one's
         methods['PC-DARTS (the same search, reduction off)'] = dict(
-            config=retrain, subnet=dict(search=search,
-                                        options=['train_cfg.reduction=False']),
+            config=retrain, subnet=dict(search=search, options=['train_cfg.reduction=False'],
+                                        continue_from=searched),
             subnet_keys=keys)
     return dict(claim=claim, baseline='random cell (one per seed)',
                 methods=methods)
@@ -203,7 +203,11 @@ def method_spec(spec):
     first with the run's seed (in ``<work_dir>/search``), ``dict(random=SPACE)`` draws
     the seed's random cell of the space (tools/analysis_tools/nas_random_cells.py) and
     ``dict(of=(ROW, METHOD))`` takes the cell that METHOD of ROW searched with the same
-    seed.
+    seed. ``continue_from=METHOD`` (in a ``search`` dict) starts the search from the
+    warm-up end of METHOD's search of the same row and seed, the checkpoint its config's
+    ``KeepCheckpointHook`` keeps at epoch ``train_cfg.warmup_epochs``: sound where both
+    searches run the same warm-up steps (BNAS and PC-DARTS, which differ only after it),
+    and bit-identical to running them again (``--resume`` is, see ``RNGStateHook``).
     """
     if isinstance(spec, str):
         spec = dict(config=spec)
@@ -219,6 +223,9 @@ def needs(row, label):
     of = (spec['subnet'] or {}).get('of')
     if of is not None:
         found.append(tuple(of))
+    continue_from = (spec['subnet'] or {}).get('continue_from')
+    if continue_from is not None:
+        found.append((row, continue_from))
     return [n for n in found if n is not None]
 
 
@@ -346,6 +353,9 @@ def _prepare_subnet(spec, seed, work_dir, env, out):
     path, done = osp.join(search_dir, 'fix_subnet.yaml'), osp.join(search_dir, 'done')
     if not osp.exists(done):
         os.makedirs(search_dir, exist_ok=True)
+        started = osp.exists(osp.join(search_dir, 'last_checkpoint'))
+        if how.get('continue_from') and not started:
+            _continue_search(how, seed, work_dir, search_dir, out)
         with open(osp.join(search_dir, 'search.out'), 'a') as log:
             subprocess.run([sys.executable, 'tools/train.py', how['search'], '--work-dir',
                             search_dir, '--resume', '--cfg-options', f'randomness.seed={seed}',
@@ -355,6 +365,40 @@ def _prepare_subnet(spec, seed, work_dir, env, out):
             raise RuntimeError(f'the search {how["search"]} wrote no {path}')
         open(done, 'w').close()
     return path
+
+
+def warmup_checkpoint_epoch(search_config):
+    """The epoch at which ``search_config`` keeps its warm-up end (``KeepCheckpointHook``
+    at ``train_cfg.warmup_epochs``); a clear error when it keeps none."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, search_config))
+    warmup = int(cfg.train_cfg.get('warmup_epochs', 0))
+    kept = [int(e) for h in cfg.get('custom_hooks') or []
+            if str(h.get('type', '')).split('.')[-1] == 'KeepCheckpointHook'
+            for e in h.get('epochs', ())]
+    if warmup < 1 or warmup not in kept:
+        raise ValueError(f'{search_config}: a search continued from another needs its '
+                         f'warm-up end kept: custom_hooks must hold KeepCheckpointHook with '
+                         f'epochs=[{warmup}] (train_cfg.warmup_epochs), got {kept}')
+    return warmup
+
+
+def _continue_search(how, seed, work_dir, search_dir, out):
+    """Start ``search_dir`` at the kept warm-up end of ``how['continue_from']``'s search
+    (same row and seed): the checkpoint is copied in and named the last one, so the search's
+    ``--resume`` continues from it."""
+    epoch = warmup_checkpoint_epoch(how['search'])
+    row = osp.basename(osp.dirname(work_dir))
+    source = osp.join(_work_dir(out, row, how['continue_from'], seed), 'search', 'kept',
+                      f'epoch_{epoch}.pth')
+    if not osp.exists(source):
+        raise RuntimeError(f'{how["continue_from"]} (seed {seed}) has kept no warm-up end: '
+                           f'{source}')
+    from mmlean.compat.atomic_write import atomic_write_bytes
+    target = osp.join(search_dir, f'epoch_{epoch}.pth')
+    with open(source, 'rb') as f:
+        atomic_write_bytes(f.read(), target)
+    atomic_write_bytes(osp.abspath(target).encode(), osp.join(search_dir, 'last_checkpoint'))
 
 
 def _keep(result, result_path):

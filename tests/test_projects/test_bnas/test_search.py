@@ -70,3 +70,59 @@ def test_two_gloo_processes_end_with_identical_choices(repo_root, tmp_path, run_
     assert 'identical on all 2 rank(s)' in logs
     fix_subnet = mmengine.load(osp.join(work, 'fix_subnet.yaml'))
     assert any(k.startswith('normal_n') for k in fix_subnet)
+
+
+@pytest.mark.slow
+def test_pcdarts_continued_from_the_kept_warmup_end_is_bit_identical(repo_root, tmp_path,
+                                                                     run_command,
+                                                                     checkpoint_weights):
+    """The evidence campaign's PC-DARTS baseline continues the BNAS search's warm-up end
+    (kept by KeepCheckpointHook): the warm-ups are the same steps, and the continued
+    PC-DARTS search ends exactly where one run from scratch does."""
+    import mmengine
+    import torch
+
+    from mmlean.utils.scripts import load_script
+    evidence = load_script(osp.join(repo_root, 'tools', 'analysis_tools', 'evidence.py'),
+                           'evidence')
+    config = tmp_path / 'tiny_warmup2.py'
+    config.write_text(TINY.replace('{root}', repo_root) + '''
+train_cfg = dict(warmup_epochs=2, arch_start=1)  # one weights-only epoch, one with alphas
+param_scheduler = dict(architecture=dict(T_max=9, end=9), mutator=dict(end=9))
+custom_hooks = [dict(type='KeepCheckpointHook', epochs=[2])]
+''')
+    config = str(config)
+    pcdarts = ('--cfg-options', 'train_cfg.reduction=False')
+    out, row = str(tmp_path / 'evidence'), 'bnas-w1a32'
+    bnas_dir = osp.join(evidence._work_dir(out, row, 'BNAS', 0), 'search')
+    straight = str(tmp_path / 'pcdarts_straight')
+    run_command(sys.executable, 'tools/train.py', config, '--work-dir', bnas_dir)
+    run_command(sys.executable, 'tools/train.py', config, '--work-dir', straight, *pcdarts)
+    kept = checkpoint_weights(osp.join(bnas_dir, 'kept', 'epoch_2.pth'))
+    same_steps = checkpoint_weights(osp.join(straight, 'kept', 'epoch_2.pth'))
+    assert all(torch.equal(kept[k], same_steps[k]) for k in kept)
+
+    work_dir = evidence._work_dir(out, row, 'PC-DARTS', 0)
+    continued = osp.join(work_dir, 'search')
+    os.makedirs(continued)
+    evidence._continue_search(dict(search=config, continue_from='BNAS'), 0, work_dir,
+                              continued, out)
+    run_command(sys.executable, 'tools/train.py', config, '--work-dir', continued, '--resume',
+                *pcdarts)
+    assert not osp.exists(osp.join(continued, 'epoch_1.pth'))  # the warm-up was not rerun
+    a = checkpoint_weights(osp.join(straight, 'epoch_9.pth'))
+    b = checkpoint_weights(osp.join(continued, 'epoch_9.pth'))
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert mmengine.load(osp.join(continued, 'fix_subnet.yaml')) == \
+        mmengine.load(osp.join(straight, 'fix_subnet.yaml'))
+
+
+def test_a_continued_search_needs_its_warmup_end_kept(repo_root, tmp_path):
+    from mmlean.utils.scripts import load_script
+    evidence = load_script(osp.join(repo_root, 'tools', 'analysis_tools', 'evidence.py'),
+                           'evidence')
+    assert evidence.warmup_checkpoint_epoch(
+        'configs/bnas/bnas_xnor-w1a32_supernet-c16-l5_1xb64-search_digits-on-photos16.py') == 30
+    with pytest.raises(ValueError, match=r'KeepCheckpointHook with epochs=\[4\]'):
+        evidence.warmup_checkpoint_epoch(SEARCH)  # the digits search keeps none
