@@ -39,6 +39,9 @@ def first_order_darts_step(algorithm, model, data, optim_wrapper) -> Dict:
     weight_wrapper.zero_grad()
     log_vars.update(add_prefix(weights_step(algorithm, model, train_data, weight_wrapper),
                                'supernet'))
+    # the weights' loss also under the name the weights-only steps log it by: otherwise
+    # the logger keeps showing the last warm-up value of 'loss' through every later epoch
+    log_vars['loss'] = log_vars['supernet.loss']
     return log_vars
 
 

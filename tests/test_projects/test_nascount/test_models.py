@@ -55,6 +55,7 @@ def test_supernet_search_space_and_first_order_step(search_cfg, tmp_path):
     w_before = algo.architecture.head.conv.weight.detach().clone()
     log = algo.train_step((data, data), wrappers)
     assert 'mutator.loss' in log and 'supernet.loss' in log
+    assert log['loss'] == log['supernet.loss']  # what the weights-only steps log as 'loss'
     # every search dimension (cells, routes, upsampling, SPPLoss pooling) moved
     moved = [k for k, v in algo.mutator.arch_params.items() if not torch.equal(v, before[k])]
     assert len(moved) == len(before)
