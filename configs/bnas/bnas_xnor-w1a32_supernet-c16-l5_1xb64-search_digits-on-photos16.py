@@ -6,13 +6,13 @@
 # the second half (718; four renders for the alphas, one to score the sampled paths) the
 # architecture; the held-out test renders stay untouched for retraining
 # (bnas_xnor-c16l5-w1a32_1xb64-15e_digits-on-photos16.py).
-# The budget is the digits one scaled to the photos (measured, seed 0, one thread): at the
-# digits budget (4 warm-up epochs of 12 iterations) the supernet stays at chance on the
-# photos (loss 2.36, sampled-path rewards 9.6-10.2%, so the reduction would choose by
-# noise); its weights alone, at lr 0.1, leave chance slowly (training accuracy 14% after 400
-# iterations, 19% after 600), about three times slower than a fixed cell retrained from
-# scratch (39% after 450). Hence 30 warm-up epochs (1,350 iterations; alphas from epoch 9,
-# PC-DARTS's 30%), 16 iterations per sampled path and the cosine over all 55 steps.
+# The budget is the digits one scaled to the photos. At the digits budget (4 warm-up epochs
+# of 12 iterations) the supernet stays at chance on the photos (loss 2.36, sampled-path
+# rewards 9.6-10.2%: the reduction would choose by noise). Hence 30 warm-up epochs (1,350
+# iterations; alphas from epoch 9, PC-DARTS's 30%), 16 iterations per sampled path and the
+# cosine over all 55 steps. Measured (seed 0, one thread, tools/analysis_tools/evidence.py
+# --rows bnas-w1a32): supernet training loss 2.29 after epoch 9, 2.05 after 16, 1.70 after
+# 23, 1.23 after 30; first-round rewards of the sampled paths 25-32%.
 _base_ = ['./bnas_xnor-w1a32_supernet-c16-l5_1xb64-search_digits.py']
 custom_imports = dict(imports=['mmlean.projects.bnas', 'mmlean.datasets'],
                       allow_failed_imports=False)
