@@ -1,12 +1,12 @@
 """Keep chosen epoch checkpoints that ``CheckpointHook(max_keep_ckpts=N)`` would delete."""
-import os
 import os.path as osp
-import shutil
 from typing import Sequence
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.registry import HOOKS
+
+from mmlean.compat.atomic_write import atomic_write_bytes
 
 
 @HOOKS.register_module()
@@ -44,9 +44,7 @@ class KeepCheckpointHook(Hook):
             raise RuntimeError(f'KeepCheckpointHook: epoch {epoch} has no checkpoint '
                                f'{source}; the CheckpointHook must save that epoch '
                                f'(interval {hook.interval})')
-        kept = osp.join(hook.out_dir, 'kept')
-        os.makedirs(kept, exist_ok=True)
-        target = osp.join(kept, osp.basename(source))
-        shutil.copyfile(source, target + '.tmp')
-        os.replace(target + '.tmp', target)  # a crash leaves no half-written kept file
+        target = osp.join(hook.out_dir, 'kept', osp.basename(source))
+        with open(source, 'rb') as f:
+            atomic_write_bytes(f.read(), target)  # a crash leaves no half-written copy
         runner.logger.info(f'KeepCheckpointHook: kept {target}')
