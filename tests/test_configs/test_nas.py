@@ -32,7 +32,7 @@ SEARCHES = {
     'bnas/bnas_xnor-w1a1-ucb_supernet-c16-l5_1xb64-search_digits-on-photos16.py':
         ('bnas/bnas_xnor-c16l5-w1a1_1xb64-15e_digits-on-photos16.py', ['model.fix_subnet']),
     'abanditnas/abanditnas_supernet-c8-l6_1xb64-search_digits-on-photos16.py':
-        ('abanditnas/abanditnas_c8l6-pgd7_1xb64-10e_digits-on-photos16.py',
+        ('abanditnas/abanditnas_c8l6-pgd7_1xb64-15e_digits-on-photos16.py',
          ['model.architecture.fix_subnet']),
     'cpnas/cpnas_xnor-w1a1_supernet-c16-l5_1xb64-search_digits-on-photos16.py':
         ('cpnas/cpnas_xnor-c16l5-w1a1_1xb64-15e_digits-on-photos16.py',

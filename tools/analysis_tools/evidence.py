@@ -171,7 +171,7 @@ ROWS['cpnas'] = dict(
     })
 ROWS['abanditnas'] = dict(
     _nas_row('configs/abanditnas/abanditnas_supernet-c8-l6_1xb64-search_digits-on-photos16.py',
-             'configs/abanditnas/abanditnas_c8l6-pgd7_1xb64-10e_digits-on-photos16.py',
+             'configs/abanditnas/abanditnas_c8l6-pgd7_1xb64-15e_digits-on-photos16.py',
              'ABanditNAS searched cells', space='abandit', pcdarts=False,
              keys=('model.architecture.fix_subnet', ),
              claim='ABanditNAS (ECCV 2020, §3-4): the anti-bandit search over a space of '
