@@ -29,7 +29,13 @@ backbone = supernet_backbone = rgb_photos
 # the first 5 paths), as the retraining network does under PGD-7
 # (abanditnas_c8l6-pgd7_1xb64-15e_digits-on-photos16.py): the same warm-up in iterations,
 # 450 clean, then eps and step ramped over 450 (10 + 10 paths of 45 iterations;
-# mmlean.adversarial.AttackWarmupHook): a proxy's choice, not the paper's. Not yet run with it.
+# mmlean.adversarial.AttackWarmupHook): a proxy's choice, not the paper's.
+# NOT ENOUGH YET (seed 0, stopped after 24 of 53 paths): a single path sampled anew every
+# 45 iterations did not learn even clean (training loss 2.3-2.7 over the 10 clean paths),
+# and every reward stayed at 6-11%, so the bandits would choose by noise. The fixed
+# retraining network needs 180-270 clean iterations to leave chance; each op here gets a
+# ninth of the path updates in the first round. Calibrating this search (more iterations
+# per path, or a supernet warm-up) is open; the evidence row does not run it until then.
 model = dict(architecture=dict(backbone=rgb_photos), attack=dict(eps=eps, alpha=1.25 * eps),
              reward='adversarial')
 train_pipeline = [dict(type='PackInputs')]  # fresh renders replace the digits' random crops
