@@ -35,7 +35,7 @@ backbone = supernet_backbone = rgb_photos
 # and every reward stayed at 6-11%, so the bandits would choose by noise. The fixed
 # retraining network needs 180-270 clean iterations to leave chance; each op here gets a
 # ninth of the path updates in the first round. Calibrating this search (more iterations
-# per path, or a supernet warm-up) is open; the evidence row does not run it until then.
+# per path, or a supernet warm-up) is open: until then its cells are chosen by noise.
 model = dict(architecture=dict(backbone=rgb_photos), attack=dict(eps=eps, alpha=1.25 * eps),
              reward='adversarial')
 train_pipeline = [dict(type='PackInputs')]  # fresh renders replace the digits' random crops
