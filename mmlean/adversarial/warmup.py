@@ -45,6 +45,10 @@ class AttackWarmupHook(Hook):
     iteration, so a resumed run continues the same schedule. The current eps is logged
     as ``train/attack_eps``.
 
+    With both 0 the configured attack runs from the first iteration (the paper's recipe,
+    ``--cfg-options custom_hooks.1.ramp_epochs=0`` on a config that lists the hook second);
+    with ``clean_epochs`` >= the run's epochs it trains clean throughout.
+
     Args:
         clean_epochs (float): epochs trained without the attack. Defaults to 0.
         ramp_epochs (float): epochs over which eps grows to its configured value.
@@ -57,9 +61,6 @@ class AttackWarmupHook(Hook):
         if self.clean_epochs < 0 or self.ramp_epochs < 0:
             raise ValueError(f'AttackWarmupHook: clean_epochs and ramp_epochs must be >= 0, '
                              f'got {clean_epochs!r} and {ramp_epochs!r}')
-        if self.clean_epochs + self.ramp_epochs <= 0:
-            raise ValueError('AttackWarmupHook: clean_epochs + ramp_epochs must be > 0 (with '
-                             'both 0 the hook would do nothing)')
         self.target: Optional[Dict] = None
 
     @staticmethod

@@ -64,6 +64,15 @@ def test_the_hook_trains_clean_then_scales_eps_and_alpha_together():
     assert runner.model.attack == PGD
 
 
+def test_no_warmup_is_the_configured_attack_from_the_first_iteration():
+    model = torch.nn.Module()
+    model.attack = dict(PGD)
+    runner = _runner(model, n=4)
+    hook = AttackWarmupHook(clean_epochs=0, ramp_epochs=0)
+    hook.before_train(runner)
+    assert _schedule(hook, runner, range(3)) == [PGD] * 3
+
+
 def _classifier(attack):
     from mmrazor.registry import MODELS
 
@@ -99,11 +108,9 @@ def test_the_training_loss_is_clean_while_the_attack_is_off():
     assert attacked > want  # the attack had been on before the hook turned it off
 
 
-def test_refuses_an_empty_warmup_and_a_model_without_an_attack():
+def test_refuses_negative_epochs_and_a_model_without_an_attack():
     with pytest.raises(ValueError, match='must be >= 0'):
         AttackWarmupHook(ramp_epochs=-1)
-    with pytest.raises(ValueError, match='would do nothing'):
-        AttackWarmupHook(ramp_epochs=0)
     model = torch.nn.Module()
     model.attack = None
     with pytest.raises(ValueError, match='no training attack'):
