@@ -3,7 +3,7 @@
 # the sampled paths) on the 16x16 digits-on-photos proxy (RGB, no download;
 # mmlean.datasets.DigitsOnPhotosDataset), with CIFAR-10's eps = 8/255 (the digits config's
 # 0.1 is for one blurry grey channel). Every data key of the digits config is replaced: the
-# training digits' first half (one fresh render each per epoch) trains the sampled paths,
+# training digits' first half (four fresh renders each per epoch) trains the sampled paths,
 # the second half rewards them; the held-out test renders stay untouched for retraining
 # (abanditnas_c8l6-pgd7_1xb64-15e_digits-on-photos16.py).
 # The budget is CIFAR-10's rule (abanditnas_supernet-c16-l6_1xb96-search_cifar10.py: one
