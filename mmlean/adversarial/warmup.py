@@ -54,8 +54,6 @@ class AttackWarmupHook(Hook):
         ramp_epochs (float): epochs over which eps grows to its configured value.
     """
 
-    priority = 'NORMAL'
-
     def __init__(self, ramp_epochs: float, clean_epochs: float = 0.0):
         self.clean_epochs, self.ramp_epochs = float(clean_epochs), float(ramp_epochs)
         if self.clean_epochs < 0 or self.ramp_epochs < 0:

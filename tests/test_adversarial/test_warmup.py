@@ -29,6 +29,16 @@ def _runner(model, n):
                            message_hub=MessageHub.get_instance('test_attack_warmup'))
 
 
+def _hooked(clean_epochs, ramp_epochs, n=4):
+    """A model with the PGD attack, its runner and a started hook."""
+    model = torch.nn.Module()
+    model.attack = dict(PGD)
+    runner = _runner(model, n)
+    hook = AttackWarmupHook(clean_epochs=clean_epochs, ramp_epochs=ramp_epochs)
+    hook.before_train(runner)
+    return hook, runner
+
+
 def _schedule(hook, runner, iterations):
     seen = []
     for i in iterations:
@@ -39,11 +49,7 @@ def _schedule(hook, runner, iterations):
 
 
 def test_the_hook_trains_clean_then_scales_eps_and_alpha_together():
-    model = torch.nn.Module()
-    model.attack = dict(PGD)
-    runner = _runner(model, n=4)
-    hook = AttackWarmupHook(clean_epochs=1, ramp_epochs=2)
-    hook.before_train(runner)
+    hook, runner = _hooked(clean_epochs=1, ramp_epochs=2)
     seen = _schedule(hook, runner, range(16))
     assert seen[:4] == [None] * 4  # the first epoch (4 iterations) is clean
     for k, attack in enumerate(seen[4:12], start=1):  # the ramp: 8 iterations, k/8 each
@@ -54,22 +60,14 @@ def test_the_hook_trains_clean_then_scales_eps_and_alpha_together():
     assert runner.message_hub.get_scalar('train/attack_eps').current() == pytest.approx(
         PGD['eps'])
     # resumed at iteration 6: the same attack as the first run had there
-    fresh = torch.nn.Module()
-    fresh.attack = dict(PGD)
-    again = _runner(fresh, n=4)
-    hook2 = AttackWarmupHook(clean_epochs=1, ramp_epochs=2)
-    hook2.before_train(again)
+    hook2, again = _hooked(clean_epochs=1, ramp_epochs=2)
     assert _schedule(hook2, again, [6]) == [seen[6]]
     hook.after_train(runner)
     assert runner.model.attack == PGD
 
 
 def test_no_warmup_is_the_configured_attack_from_the_first_iteration():
-    model = torch.nn.Module()
-    model.attack = dict(PGD)
-    runner = _runner(model, n=4)
-    hook = AttackWarmupHook(clean_epochs=0, ramp_epochs=0)
-    hook.before_train(runner)
+    hook, runner = _hooked(clean_epochs=0, ramp_epochs=0)
     assert _schedule(hook, runner, range(3)) == [PGD] * 3
 
 
